@@ -1,0 +1,118 @@
+# ovsched - one plain Makefile (see docs/building.md).
+#
+#   make            build/ovsched and compile_commands.json
+#   make SAN=1      the same under ASan+UBSan, in build/san/
+#   make test       install what is missing, build, run every suite
+#   make run        install what is missing, build, run
+#   make bench      performance figures (never part of make test)
+#   make fuzz       a longer libFuzzer run of every parser
+#   make deps       install the Debian packages the build and tests need
+#   make format     clang-format every C file in place
+
+CC      ?= cc
+PKGS    := glib-2.0 jansson
+SAN     ?= 0
+OPT     ?= -O2
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := -O1
+else
+BUILD   := build
+SANFLAGS :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) -Isrc $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm
+TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+SRCS      := $(sort $(wildcard src/*/*.c))
+LIB_OBJS  := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/main.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BIN       := $(BUILD)/ovsched
+
+.PHONY: all test check run bench fuzz deps format clean unit
+.DEFAULT_GOAL := all
+
+all: $(BIN) compile_commands.json
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(LIB_OBJS) $(MAIN_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(MAIN_OBJ): src/main.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS) $(TEST_LIBS)
+
+unit: $(UNIT_BINS)
+
+compile_commands.json: Makefile
+	@{ echo '['; sep=''; for f in $(SRCS) src/main.c $(UNIT_SRCS); do \
+	  printf '%s{"directory":"%s","file":"%s","command":"%s %s -c %s"}\n' "$$sep" "$(CURDIR)" \
+	    "$$f" "$(CC)" "$(CFLAGS) -Itests/unit" "$$f"; sep=','; done; echo ']'; } > $@
+
+# The fuzz targets need clang's libFuzzer; they link the objects of a clang build.
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(SRCS) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $< $(SRCS) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Every entry point installs what it needs first, then re-reads this Makefile so
+# that pkg-config sees the freshly installed packages.
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check
+
+check:
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run-all.sh
+
+run:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+bench:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all build/bench/bench_cron
+	@build/bench/bench_cron
+
+build/bench/%: bench/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+fuzz:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
+
+deps:
+	@scripts/deps.sh
+
+format:
+	clang-format -i $(SRCS) src/main.c $(wildcard src/*/*.h) $(UNIT_SRCS) $(wildcard tests/unit/*.h) \
+	  $(FUZZ_SRCS) $(wildcard bench/*.c)
+
+clean:
+	rm -rf build compile_commands.json

@@ -1,0 +1,312 @@
+/*
+ * cli_cron - `ovsched cron next`: preview a schedule from the command line, or
+ * answer a stream of JSON-line requests (SPEC section 4) for scripts and for
+ * the differential tests.
+ *
+ * Batch mode writes exactly one line per input line, in order, whatever the
+ * line holds: `{"times": [...]}` or `{"error": "..."}`.  An error in one line
+ * never ends the stream.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/timefmt.h"
+#include "cli/cli.h"
+#include "cron/cron.h"
+
+#define DEFAULT_COUNT 5
+#define MAX_COUNT 10000
+
+struct next_request {
+    const char *expr;
+    const char *zone;
+    int64_t from_at;
+    long count;
+    bool explain;
+    struct cron_dst_policy dst_policy;
+};
+
+/* Errors for a person: "what: why" in ERR. */
+static int describe(char *err, size_t size, const char *what, const char *why)
+{
+    snprintf(err, size, "%s: %s", what, why);
+    return -EINVAL;
+}
+
+static int zone_error(int r, const char *name, char *err, size_t size)
+{
+    char why[160];
+    if (r == -ENOENT)
+        snprintf(why, sizeof(why), "unknown time zone '%.64s'", name);
+    else
+        snprintf(why, sizeof(why), "'%.64s' is not a time zone name (e.g. America/New_York)",
+                 name);
+    return describe(err, size, "tz", why);
+}
+
+typedef int (*fire_sink)(void *ctx, const struct cron_schedule *schedule,
+                         const struct cron_fire *fire);
+
+/* Compute REQ's fire times and hand each to SINK. */
+static int run_request(struct tz_cache *zones, const struct next_request *req, fire_sink sink,
+                       void *ctx, char *err, size_t size)
+{
+    struct cron_expr *expr = NULL;
+    struct cron_error perr;
+    char text[256];
+    int r = cron_expr_parse(req->expr, strlen(req->expr), &expr, &perr);
+    if (r == -ENOMEM)
+        return describe(err, size, "expr", "out of memory");
+    if (r < 0) {
+        cron_error_format(&perr, text, sizeof(text));
+        return describe(err, size, "expr", text);
+    }
+    const char *zone_name = cron_expr_zone(expr) ? cron_expr_zone(expr) : req->zone;
+    const struct tz_zone *zone = NULL;
+    r = tz_cache_get(zones, zone_name, &zone);
+    if (r < 0) {
+        zone_error(r, zone_name, err, size);
+        goto out;
+    }
+    struct cron_schedule schedule = {expr, zone, req->dst_policy, req->from_at};
+    struct cron_fire fire;
+    int64_t after = req->from_at;
+    for (long i = 0; i < req->count; i++) {
+        if (cron_schedule_next(&schedule, after, &fire) < 0)
+            break; /* no more fire times before the year 10000 */
+        r = sink(ctx, &schedule, &fire);
+        if (r < 0)
+            goto out;
+        after = fire.at;
+    }
+    r = 0;
+out:
+    cron_expr_free(expr);
+    return r;
+}
+
+static int print_fire(void *ctx, const struct cron_schedule *schedule,
+                      const struct cron_fire *fire)
+{
+    const struct next_request *req = ctx;
+    char utc[TIMEFMT_RFC3339_SIZE], local[TIMEFMT_RFC3339_SIZE], note[512];
+    struct tz_interval iv;
+    tz_zone_interval_at(schedule->zone, fire->at, &iv);
+    timefmt_rfc3339_format(fire->at + iv.offset_s, local);
+    local[10] = ' ';
+    local[19] = '\0';
+    printf("%s  %s %s", timefmt_rfc3339_format(fire->at, utc), local, iv.abbrev);
+    if (req->explain && cron_fire_explain(schedule, fire, note, sizeof(note)) > 0)
+        printf("  # %s", note);
+    putchar('\n');
+    return 0;
+}
+
+struct json_sink {
+    json_t *times;
+    json_t *notes; /* NULL unless explaining */
+};
+
+static int collect_fire(void *ctx, const struct cron_schedule *schedule,
+                        const struct cron_fire *fire)
+{
+    struct json_sink *sink = ctx;
+    char utc[TIMEFMT_RFC3339_SIZE], note[512];
+    json_array_append_new(sink->times, json_string(timefmt_rfc3339_format(fire->at, utc)));
+    if (sink->notes) {
+        cron_fire_explain(schedule, fire, note, sizeof(note));
+        json_array_append_new(sink->notes, json_string(note));
+    }
+    return 0;
+}
+
+static int parse_policy(json_t *obj, struct cron_dst_policy *policy, char *err, size_t size)
+{
+    if (!obj)
+        return 0;
+    if (!json_is_object(obj))
+        return describe(err, size, "dst_policy", "must be an object");
+    json_t *gap = json_object_get(obj, "on_gap"), *overlap = json_object_get(obj, "on_overlap");
+    if (gap && (!json_is_string(gap) ||
+                cron_gap_policy_from_string(json_string_value(gap), &policy->on_gap) < 0))
+        return describe(err, size, "dst_policy.on_gap", "must be \"shift\" or \"skip\"");
+    if (overlap &&
+        (!json_is_string(overlap) ||
+         cron_overlap_policy_from_string(json_string_value(overlap), &policy->on_overlap) < 0))
+        return describe(err, size, "dst_policy.on_overlap", "must be \"first\" or \"both\"");
+    return 0;
+}
+
+static int request_from_json(json_t *line, struct next_request *req, char *err, size_t size)
+{
+    const char *reason = NULL;
+    if (!json_is_object(line))
+        return describe(err, size, "request", "must be a JSON object");
+    json_t *expr = json_object_get(line, "expr"), *zone = json_object_get(line, "tz");
+    json_t *from = json_object_get(line, "from"), *count = json_object_get(line, "n");
+    json_t *explain = json_object_get(line, "explain");
+    if (!json_is_string(expr))
+        return describe(err, size, "expr", "required, a string");
+    req->expr = json_string_value(expr);
+    if (strlen(req->expr) != json_string_length(expr))
+        return describe(err, size, "expr", "contains a NUL character");
+    if (zone && !json_is_string(zone))
+        return describe(err, size, "tz", "must be a string");
+    req->zone = zone ? json_string_value(zone) : "UTC";
+    if (from && (!json_is_string(from) ||
+                 timefmt_rfc3339_parse(json_string_value(from), &req->from_at, &reason) < 0))
+        return describe(err, size, "from", reason ? reason : "must be an RFC 3339 string");
+    if (count && (!json_is_integer(count) || json_integer_value(count) < 0 ||
+                  json_integer_value(count) > MAX_COUNT))
+        return describe(err, size, "n", "must be an integer 0-10000");
+    req->count = count ? (long)json_integer_value(count) : DEFAULT_COUNT;
+    req->explain = json_is_true(explain);
+    return parse_policy(json_object_get(line, "dst_policy"), &req->dst_policy, err, size);
+}
+
+static json_t *answer_line(struct tz_cache *zones, const char *line, size_t len, int64_t now)
+{
+    char err[512];
+    json_error_t jerr;
+    json_t *request = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!request) {
+        snprintf(err, sizeof(err), "invalid JSON at column %d: %s", jerr.column, jerr.text);
+        return json_pack("{ss}", "error", err);
+    }
+    struct next_request req = {.from_at = now};
+    struct json_sink sink = {.times = json_array()};
+    json_t *answer;
+    if (request_from_json(request, &req, err, sizeof(err)) < 0 ||
+        (sink.notes = req.explain ? json_array() : NULL,
+         run_request(zones, &req, collect_fire, &sink, err, sizeof(err)) < 0)) {
+        answer = json_pack("{ss}", "error", err);
+        json_decref(sink.times);
+        json_decref(sink.notes);
+    } else {
+        answer = json_pack("{so}", "times", sink.times);
+        if (sink.notes)
+            json_object_set_new(answer, "notes", sink.notes);
+    }
+    json_decref(request);
+    return answer;
+}
+
+static int batch_main(FILE *in, FILE *out)
+{
+    struct tz_cache *zones = tz_cache_new();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int64_t now = (int64_t)time(NULL);
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        json_t *answer = answer_line(zones, line, (size_t)len, now);
+        json_dumpf(answer, out, JSON_COMPACT);
+        fputc('\n', out);
+        fflush(out); /* a client may wait for each answer before it writes the next line */
+        json_decref(answer);
+    }
+    free(line);
+    tz_cache_free(zones);
+    return CLI_EXIT_OK;
+}
+
+static void usage(FILE *to)
+{
+    fputs("usage: ovsched cron next EXPR [--tz ZONE] [--from TIME] [-n N] [--explain]\n"
+          "                          [--on-gap shift|skip] [--on-overlap first|both]\n"
+          "       ovsched cron next < requests.jsonl   (one JSON request per line)\n",
+          to);
+}
+
+static int parse_args(int argc, char **argv, struct next_request *req)
+{
+    static const struct option options[] = {
+        {"tz", required_argument, NULL, 'z'},      {"from", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},   {"explain", no_argument, NULL, 'e'},
+        {"on-gap", required_argument, NULL, 'g'},  {"on-overlap", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    const char *reason = NULL;
+    char *end = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'z':
+            req->zone = optarg;
+            break;
+        case 'f':
+            if (timefmt_rfc3339_parse(optarg, &req->from_at, &reason) < 0) {
+                fprintf(stderr, "ovsched: --from %s: %s\n", optarg, reason);
+                return -EINVAL;
+            }
+            break;
+        case 'n':
+            req->count = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || req->count < 1 || req->count > MAX_COUNT) {
+                fprintf(stderr, "ovsched: -n %s: must be a number 1-%d\n", optarg, MAX_COUNT);
+                return -EINVAL;
+            }
+            break;
+        case 'e':
+            req->explain = true;
+            break;
+        case 'g':
+            if (cron_gap_policy_from_string(optarg, &req->dst_policy.on_gap) < 0) {
+                fprintf(stderr, "ovsched: --on-gap must be shift or skip\n");
+                return -EINVAL;
+            }
+            break;
+        case 'o':
+            if (cron_overlap_policy_from_string(optarg, &req->dst_policy.on_overlap) < 0) {
+                fprintf(stderr, "ovsched: --on-overlap must be first or both\n");
+                return -EINVAL;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+int cli_cron_main(int argc, char **argv, FILE *in, FILE *out)
+{
+    if (argc < 1 || strcmp(argv[0], "next") != 0) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    struct next_request req = {.zone = "UTC", .count = DEFAULT_COUNT, .from_at = time(NULL)};
+    int r = parse_args(argc, argv, &req);
+    if (r != 0)
+        return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (optind == argc)
+        return batch_main(in, out);
+    if (optind + 1 != argc) {
+        fprintf(stderr, "ovsched: give the expression as one argument (quote it)\n");
+        return CLI_EXIT_USAGE;
+    }
+    req.expr = argv[optind];
+    struct tz_cache *zones = tz_cache_new();
+    char err[512];
+    r = run_request(zones, &req, print_fire, &req, err, sizeof(err));
+    tz_cache_free(zones);
+    if (r < 0) {
+        fprintf(stderr, "ovsched: %s\n", err);
+        return CLI_EXIT_FAILED;
+    }
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,49 @@
+/*
+ * ovsched - the OVASABI Scheduler Service: one binary, many subcommands.
+ *
+ * main() only dispatches; each subcommand lives in its module and returns the
+ * process exit status.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define OVSCHED_VERSION "0.1.0"
+
+static int version_main(int argc, char **argv, FILE *in, FILE *out)
+{
+    (void)argc, (void)argv, (void)in;
+    fprintf(out, "ovsched %s\n", OVSCHED_VERSION);
+    return CLI_EXIT_OK;
+}
+
+static const struct command {
+    const char *name;
+    int (*main)(int argc, char **argv, FILE *in, FILE *out);
+    const char *summary;
+} commands[] = {
+    {"cron", cli_cron_main, "cron next EXPR: preview when a schedule fires"},
+    {"version", version_main, "print the version"},
+};
+
+static void usage(FILE *to)
+{
+    fputs("usage: ovsched COMMAND [ARGS]\n\ncommands:\n", to);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].main(argc - 2, argv + 2, stdin, stdout);
+    fprintf(stderr, "ovsched: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}
