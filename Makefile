@@ -34,6 +34,8 @@ LIB_OBJS  := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(BUILD)/obj/main.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Non-test sources beside the tests (the brute-force reference) link into each.
+UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(sort $(wildcard tests/unit/*/*.c)))
 BIN       := $(BUILD)/ovsched
 
 .PHONY: all test check run bench fuzz deps format clean unit
@@ -52,9 +54,9 @@ $(MAIN_OBJ): src/main.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(UNIT_HELPERS) $(wildcard tests/unit/*.h tests/unit/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) -Itests/unit -I$(dir $<) $< $(UNIT_HELPERS) $(LIB_OBJS) -o $@ $(LDLIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BINS)
 
