@@ -56,7 +56,7 @@ $(MAIN_OBJ): src/main.c $(wildcard src/*/*.h)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(UNIT_HELPERS) $(wildcard tests/unit/*.h tests/unit/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -I$(dir $<) $< $(UNIT_HELPERS) $(LIB_OBJS) -o $@ $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) -Itests/unit -I$(dir $<) $< $(filter $(dir $<)%,$(UNIT_HELPERS)) $(LIB_OBJS) -o $@ $(LDLIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BINS)
 

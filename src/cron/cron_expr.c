@@ -227,7 +227,7 @@ static int parse_day_special(struct parser *ps, const char *item, const char *en
                                                item[1] == 'W' || item[1] == 'w'))
         return parse_dom_last(ps, item, end);
     if (ps->kind == F_DOW && starts_with_l && end - item == 1) {
-        expr->dow_last |= 1u << 6; /* Quartz: `L` alone is the last day of the week */
+        expr->dow |= 1u << 6; /* Quartz: `L` alone is the week's last day, Saturday */
         return 0;
     }
     const char *p = item;
