@@ -173,6 +173,8 @@ static json_t *answer_line(struct tz_cache *zones, const char *line, size_t len,
 {
     char err[512];
     json_error_t jerr;
+    if (strspn(line, " \t") == len)
+        return json_pack("{ss}", "error", "empty line: expected a JSON request");
     json_t *request = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!request) {
         snprintf(err, sizeof(err), "invalid JSON at column %d: %s", jerr.column, jerr.text);

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Run every test suite and end with one line: `N passed, M failed`.
+#
+# Suites: the cmocka unit tests (normal and ASan+UBSan builds), the end-to-end
+# tests of the real binary, the differential test against python3-croniter, and
+# a bounded libFuzzer run of every parser.  Each cmocka test case counts as
+# one; each PASS:/FAIL: line of a script counts as one.  A suite that dies
+# without a summary (a sanitizer abort, a crash) counts as a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+logs=build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+passed=0
+failed=0
+
+show_log() {
+    echo "---- last lines of $1 ----"
+    tail -n 40 "$1"
+    echo "----"
+}
+
+# run_cmocka NAME BINARY [ENV...]
+run_cmocka() {
+    local name=$1 bin=$2 log="$logs/${1//\//_}.log"
+    shift 2
+    env "$@" "$bin" >"$log" 2>&1
+    local rc=$?
+    local ok bad
+    ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    ok=${ok:-0}
+    bad=${bad:-0}
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    passed=$((passed + ok))
+    failed=$((failed + bad))
+    if [ "$bad" -eq 0 ]; then
+        echo "PASS: $name ($ok tests)"
+    else
+        echo "FAIL: $name ($bad of $((ok + bad)) failed, log $log)"
+        show_log "$log"
+    fi
+}
+
+# run_script NAME COMMAND...: counts the PASS:/FAIL: lines the script prints.
+run_script() {
+    local name=$1 log="$logs/${1//\//_}.log"
+    shift
+    "$@" >"$log" 2>&1
+    local rc=$?
+    local ok bad
+    ok=$(grep -c '^PASS: ' "$log")
+    bad=$(grep -c '^FAIL: ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    passed=$((passed + ok))
+    failed=$((failed + bad))
+    if [ "$bad" -eq 0 ]; then
+        echo "PASS: $name ($ok checks)"
+    else
+        echo "FAIL: $name ($bad failed, log $log)"
+        grep '^FAIL: ' "$log" | head -n 20
+        show_log "$log"
+    fi
+}
+
+start=$(date +%s)
+
+for bin in build/tests/*/test_*; do
+    run_cmocka "unit/${bin#build/tests/}" "$bin"
+done
+
+# The sanitizer build runs every unit test again; the reference comparison runs
+# a fifth of its cases there, since ASan makes it several times slower.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for bin in build/san/tests/*/test_*; do
+    run_cmocka "asan/${bin#build/san/tests/}" "$bin" OVSCHED_REFERENCE_CASES=20000
+done
+
+for script in tests/e2e/test_*.sh; do
+    run_script "e2e/$(basename "$script" .sh)" "$script" build/ovsched
+    run_script "e2e-asan/$(basename "$script" .sh)" "$script" build/san/ovsched
+done
+
+run_script "diff/croniter" /usr/bin/python3 tests/diff/test_croniter.py build/ovsched
+
+run_script "fuzz" env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" tests/fuzz/run.sh
+
+echo "test time: $(($(date +%s) - start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
