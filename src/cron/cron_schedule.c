@@ -58,6 +58,41 @@ static bool gap_slot(const struct cron_expr *expr, const struct tz_interval *iv,
     return true;
 }
 
+/* The wall-clock answer of the last search, reused while it is still the
+ * answer: no slot lies strictly between `from` and `wall` (next) or between
+ * `wall` and `to` (prev).  A yearly schedule crosses two DST intervals a year;
+ * without this each one would repeat the same multi-year search. */
+struct wall_memo {
+    bool valid;
+    int64_t bound; /* the `after` (next) or `before` (prev) of the last search */
+    int64_t wall;
+    int result;
+};
+
+static int wall_next_memo(const struct cron_expr *expr, struct wall_memo *memo, int64_t after,
+                          int64_t *ret_wall)
+{
+    if (!memo->valid || after < memo->bound || (memo->result == 0 && after >= memo->wall)) {
+        memo->result = cron_wall_next(expr, after, &memo->wall);
+        memo->bound = after;
+        memo->valid = true;
+    }
+    *ret_wall = memo->wall;
+    return memo->result;
+}
+
+static int wall_prev_memo(const struct cron_expr *expr, struct wall_memo *memo, int64_t before,
+                          int64_t *ret_wall)
+{
+    if (!memo->valid || before > memo->bound || (memo->result == 0 && before <= memo->wall)) {
+        memo->result = cron_wall_prev(expr, before, &memo->wall);
+        memo->bound = before;
+        memo->valid = true;
+    }
+    *ret_wall = memo->wall;
+    return memo->result;
+}
+
 static void fire_fill(const struct tz_interval *iv, int64_t wall, struct cron_fire *fire)
 {
     fire->at = wall - iv->offset_s;
@@ -106,6 +141,7 @@ int cron_schedule_next(const struct cron_schedule *schedule, int64_t after_at,
     bool both = cron_schedule_overlap_policy(schedule) == CRON_OVERLAP_BOTH;
     struct cron_fire fire = {0};
     struct tz_interval iv;
+    struct wall_memo memo = {.valid = false};
     int64_t cur = after_at, gap_wall, wall;
     tz_zone_interval_at(schedule->zone, after_at + 1, &iv);
     while (cur - after_at < SEARCH_LIMIT_S && cur < CRON_MAX_AT) {
@@ -123,7 +159,7 @@ int cron_schedule_next(const struct cron_schedule *schedule, int64_t after_at,
         int64_t from_wall = (cur > iv.start_at - 1 ? cur : iv.start_at - 1) + iv.offset_s;
         if (falls_back(&iv) && !both && from_wall < iv.start_at + iv.prev_offset_s - 1)
             from_wall = iv.start_at + iv.prev_offset_s - 1;
-        if (cron_wall_next(expr, from_wall, &wall) < 0)
+        if (wall_next_memo(expr, &memo, from_wall, &wall) < 0)
             return -ERANGE;
         if (wall - iv.offset_s < iv.end_at) {
             bool skipped = fire.skipped_gap;
@@ -150,6 +186,7 @@ int cron_schedule_prev(const struct cron_schedule *schedule, int64_t before_at,
     bool shift = cron_schedule_gap_policy(schedule) == CRON_GAP_SHIFT;
     bool both = cron_schedule_overlap_policy(schedule) == CRON_OVERLAP_BOTH;
     struct tz_interval iv;
+    struct wall_memo memo = {.valid = false};
     int64_t cur = before_at, wall, gap_wall;
     tz_zone_interval_at(schedule->zone, before_at - 1, &iv);
     while (before_at - cur < SEARCH_LIMIT_S) {
@@ -159,7 +196,7 @@ int cron_schedule_prev(const struct cron_schedule *schedule, int64_t before_at,
             lowest_wall = iv.start_at + iv.prev_offset_s;
         if (iv.start_at == TZ_BEGINNING)
             lowest_wall = INT64_MIN;
-        int r = cron_wall_prev(expr, to_wall, &wall);
+        int r = wall_prev_memo(expr, &memo, to_wall, &wall);
         if (r == 0 && wall >= lowest_wall) {
             fire_fill(&iv, wall, ret_fire);
             ret_fire->skipped_gap = false;
