@@ -29,7 +29,9 @@
 struct cron_expr; /* opaque, immutable once parsed */
 
 #define CRON_EXPR_MAX_LEN 1024
-/* The last instant a fire time may have: 9999-12-31T23:59:59Z. */
+/* Fire times lie in 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z; instants
+ * given outside are clamped to that range. */
+#define CRON_MIN_AT INT64_C(-62135596800)
 #define CRON_MAX_AT INT64_C(253402300799)
 
 struct cron_error {

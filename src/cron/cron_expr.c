@@ -107,13 +107,14 @@ static int parse_value(struct parser *ps, const char **p, const char *end, int *
     char quoted[8];
     if (start < end && is_digit(*start)) {
         long value = 0;
-        while (*p < end && is_digit(**p)) {
-            if (value > 100000)
-                return FAIL(ps, start, "%.*s is out of range %d-%d", (int)(*p - start + 1), start,
-                            spec->min, spec->max);
-            value = value * 10 + (**p - '0');
+        while (*p < end && is_digit(**p))
             (*p)++;
-        }
+        int digits = (int)(*p - start);
+        if (digits > 6)
+            return FAIL(ps, start, "%.*s%s is out of range %d-%d", digits > 24 ? 24 : digits,
+                        start, digits > 24 ? "..." : "", spec->min, spec->max);
+        for (const char *d = start; d < *p; d++)
+            value = value * 10 + (*d - '0');
         if (value < spec->min || value > spec->max)
             return FAIL(ps, start, "%ld is out of range %d-%d", value, spec->min, spec->max);
         *ret = (int)value;
@@ -283,9 +284,8 @@ static int parse_item(struct parser *ps, const char *item, const char *end)
         int r = parse_day_special(ps, item, end);
         if (r <= 0)
             return r;
-    } else if (*item == 'L' || *item == 'l' || (memchr(item, '#', (size_t)(end - item)))) {
-        if (*item == 'L' || *item == 'l')
-            return FAIL(ps, item, "L is only allowed in day of month and day of week");
+    } else if (*item == 'L' || *item == 'l') {
+        return FAIL(ps, item, "L is only allowed in day of month and day of week");
     }
     if (*p == '*' || *p == '?') {
         if (*p == '?' && !day_field)

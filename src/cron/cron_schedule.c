@@ -109,6 +109,8 @@ static int every_next(const struct cron_schedule *schedule, int64_t after_at,
                       struct cron_fire *fire)
 {
     int64_t step = schedule->expr->interval_s, anchor = schedule->anchor_at;
+    if (anchor < CRON_MIN_AT || anchor > CRON_MAX_AT)
+        return -ERANGE;
     int64_t k = after_at < anchor ? 1 : (after_at - anchor) / step + 1;
     if (k > (CRON_MAX_AT - anchor) / step)
         return -ERANGE;
@@ -121,7 +123,7 @@ static int every_prev(const struct cron_schedule *schedule, int64_t before_at,
                       struct cron_fire *fire)
 {
     int64_t step = schedule->expr->interval_s, anchor = schedule->anchor_at;
-    if (before_at <= anchor + step)
+    if (anchor < CRON_MIN_AT || anchor > CRON_MAX_AT || before_at <= anchor + step)
         return -ERANGE;
     int64_t k = (before_at - anchor - 1) / step;
     *fire = (struct cron_fire){.at = anchor + k * step};
@@ -135,6 +137,8 @@ int cron_schedule_next(const struct cron_schedule *schedule, int64_t after_at,
     const struct cron_expr *expr = schedule->expr;
     if (after_at >= CRON_MAX_AT)
         return -ERANGE;
+    if (after_at < CRON_MIN_AT)
+        after_at = CRON_MIN_AT - 1;
     if (expr->interval_s > 0)
         return every_next(schedule, after_at, ret_fire);
     bool shift = cron_schedule_gap_policy(schedule) == CRON_GAP_SHIFT;
@@ -181,6 +185,10 @@ int cron_schedule_prev(const struct cron_schedule *schedule, int64_t before_at,
                        struct cron_fire *ret_fire)
 {
     const struct cron_expr *expr = schedule->expr;
+    if (before_at <= CRON_MIN_AT)
+        return -ERANGE;
+    if (before_at > CRON_MAX_AT)
+        before_at = CRON_MAX_AT + 1;
     if (expr->interval_s > 0)
         return every_prev(schedule, before_at, ret_fire);
     bool shift = cron_schedule_gap_policy(schedule) == CRON_GAP_SHIFT;

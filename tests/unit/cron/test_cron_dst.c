@@ -234,6 +234,13 @@ static void test_end_of_range(void **state)
     load(&c, &expr, &zone, &schedule, &at);
     assert_int_equal(cron_schedule_next(&schedule, at, &fire), -ERANGE);
     assert_int_equal(cron_schedule_next(&schedule, CRON_MAX_AT, &fire), -ERANGE);
+    /* Instants outside years 1-9999 are clamped, never overflow. */
+    assert_int_equal(cron_schedule_next(&schedule, INT64_MIN, &fire), 0);
+    assert_int_equal(fire.at, CRON_MIN_AT);
+    assert_int_equal(cron_schedule_prev(&schedule, INT64_MAX, &fire), 0);
+    assert_int_equal(fire.at, INT64_C(253370764800)); /* 9999-01-01T00:00:00Z */
+    assert_int_equal(cron_schedule_prev(&schedule, CRON_MIN_AT, &fire), -ERANGE);
+    assert_int_equal(cron_schedule_prev(&schedule, INT64_MIN, &fire), -ERANGE);
     tz_zone_free(zone);
     cron_expr_free(expr);
 }
