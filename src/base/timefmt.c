@@ -78,8 +78,8 @@ int timefmt_rfc3339_parse(const char *text, int64_t *ret_at, const char **ret_re
         *ret_reason = "expected a time hh:mm:ss";
         return -EINVAL;
     }
-    if (year < 1 || month < 1 || month > 12 || day < 1 ||
-        day > civil_days_in_month(year, month) || hour > 23 || minute > 59 || second > 59) {
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > civil_days_in_month(year, month) ||
+        hour > 23 || minute > 59 || second > 59) {
         *ret_reason = "date or time out of range";
         return -EINVAL;
     }

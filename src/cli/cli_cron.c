@@ -20,7 +20,7 @@
 #include "cron/cron.h"
 
 #define DEFAULT_COUNT 5
-#define MAX_COUNT 10000
+#define MAX_COUNT     10000
 
 struct next_request {
     const char *expr;
@@ -44,8 +44,7 @@ static int zone_error(int r, const char *name, char *err, size_t size)
     if (r == -ENOENT)
         snprintf(why, sizeof(why), "unknown time zone '%.64s'", name);
     else
-        snprintf(why, sizeof(why), "'%.64s' is not a time zone name (e.g. America/New_York)",
-                 name);
+        snprintf(why, sizeof(why), "'%.64s' is not a time zone name (e.g. America/New_York)", name);
     return describe(err, size, "tz", why);
 }
 
@@ -90,8 +89,7 @@ out:
     return r;
 }
 
-static int print_fire(void *ctx, const struct cron_schedule *schedule,
-                      const struct cron_fire *fire)
+static int print_fire(void *ctx, const struct cron_schedule *schedule, const struct cron_fire *fire)
 {
     const struct next_request *req = ctx;
     char utc[TIMEFMT_RFC3339_SIZE], local[TIMEFMT_RFC3339_SIZE], note[512];
@@ -232,10 +230,10 @@ static void usage(FILE *to)
 static int parse_args(int argc, char **argv, struct next_request *req)
 {
     static const struct option options[] = {
-        {"tz", required_argument, NULL, 'z'},      {"from", required_argument, NULL, 'f'},
-        {"count", required_argument, NULL, 'n'},   {"explain", no_argument, NULL, 'e'},
-        {"on-gap", required_argument, NULL, 'g'},  {"on-overlap", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"tz", required_argument, NULL, 'z'},     {"from", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},  {"explain", no_argument, NULL, 'e'},
+        {"on-gap", required_argument, NULL, 'g'}, {"on-overlap", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *reason = NULL;
     char *end = NULL;

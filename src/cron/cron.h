@@ -95,8 +95,8 @@ enum cron_dst_note {
 };
 
 struct cron_fire {
-    int64_t at;           /* the fire instant, Unix seconds */
-    int64_t slot_wall;    /* the slot, as seconds of the zone's wall clock */
+    int64_t at;        /* the fire instant, Unix seconds */
+    int64_t slot_wall; /* the slot, as seconds of the zone's wall clock */
     enum cron_dst_note note;
     bool skipped_gap;     /* a slot inside a gap was dropped since the previous fire */
     int64_t skipped_wall; /* the first such slot, when skipped_gap */

@@ -60,17 +60,17 @@ static void explain_note(const struct cron_schedule *schedule, const struct cron
         break;
     case CRON_DST_OVERLAP_FIRST:
         if (cron_schedule_overlap_policy(schedule) == CRON_OVERLAP_FIRST) {
-            snprintf(out, size, "%s occurs twice %s: fires once, at the first (%s)", slot,
-                     where, here);
+            snprintf(out, size, "%s occurs twice %s: fires once, at the first (%s)", slot, where,
+                     here);
         } else {
             local_text(zone, fire->slot_wall - iv.next_offset_s, other, sizeof(other));
-            snprintf(out, size, "%s occurs twice %s: fires at %s and again at %s", slot,
-                     where, here, other);
+            snprintf(out, size, "%s occurs twice %s: fires at %s and again at %s", slot, where,
+                     here, other);
         }
         break;
     case CRON_DST_OVERLAP_SECOND:
-        snprintf(out, size, "%s occurs twice %s: fires again at %s (the repeat)", slot,
-                 where, here);
+        snprintf(out, size, "%s occurs twice %s: fires again at %s (the repeat)", slot, where,
+                 here);
         break;
     case CRON_DST_NONE:
         out[0] = '\0';

@@ -111,8 +111,8 @@ static int parse_value(struct parser *ps, const char **p, const char *end, int *
             (*p)++;
         int digits = (int)(*p - start);
         if (digits > 6)
-            return FAIL(ps, start, "%.*s%s is out of range %d-%d", digits > 24 ? 24 : digits,
-                        start, digits > 24 ? "..." : "", spec->min, spec->max);
+            return FAIL(ps, start, "%.*s%s is out of range %d-%d", digits > 24 ? 24 : digits, start,
+                        digits > 24 ? "..." : "", spec->min, spec->max);
         for (const char *d = start; d < *p; d++)
             value = value * 10 + (*d - '0');
         if (value < spec->min || value > spec->max)
@@ -136,8 +136,8 @@ static int parse_value(struct parser *ps, const char **p, const char *end, int *
         if (!spec->names)
             return FAIL(ps, start, "'%.*s' is not a number (%s takes %d-%d)",
                         (int)(len > 20 ? 20 : len), start, spec->name, spec->min, spec->max);
-        return FAIL(ps, start, "'%.*s' is not a %s name (%s-%s)", (int)(len > 20 ? 20 : len),
-                    start, ps->kind == F_MONTH ? "month" : "day", spec->names[0],
+        return FAIL(ps, start, "'%.*s' is not a %s name (%s-%s)", (int)(len > 20 ? 20 : len), start,
+                    ps->kind == F_MONTH ? "month" : "day", spec->names[0],
                     ps->kind == F_MONTH ? "DEC" : "SAT");
     }
     if (start >= end)
@@ -224,8 +224,8 @@ static int parse_day_special(struct parser *ps, const char *item, const char *en
 {
     struct cron_expr *expr = ps->expr;
     bool starts_with_l = (*item == 'L' || *item == 'l');
-    if (ps->kind == F_DOM && starts_with_l && (end - item == 1 || !is_alpha(item[1]) ||
-                                               item[1] == 'W' || item[1] == 'w'))
+    if (ps->kind == F_DOM && starts_with_l &&
+        (end - item == 1 || !is_alpha(item[1]) || item[1] == 'W' || item[1] == 'w'))
         return parse_dom_last(ps, item, end);
     if (ps->kind == F_DOW && starts_with_l && end - item == 1) {
         expr->dow |= 1u << 6; /* Quartz: `L` alone is the week's last day, Saturday */
@@ -241,7 +241,8 @@ static int parse_day_special(struct parser *ps, const char *item, const char *en
         if (r < 0)
             return r;
         if (p != value_end)
-            return FAIL(ps, item, "W needs a day 1-31 before it (15W: the weekday nearest the 15th)");
+            return FAIL(ps, item,
+                        "W needs a day 1-31 before it (15W: the weekday nearest the 15th)");
         expr->dom_near |= 1u << value;
         return 0;
     }
@@ -375,8 +376,8 @@ static const struct {
     const char *name;
     const char *fields;
 } descriptors[] = {
-    {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-    {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+    {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
     {"@hourly", "0 * * * *"},
 };
 
@@ -402,10 +403,9 @@ static int parse_every(struct parser *ps, const char *p, const char *end)
     if (r < 0)
         return fail_at(ps, duration, 0, "@every: %s", reason);
     if (ms < 1000 || ms % 1000 != 0)
-        return fail_at(ps, duration, 0,
-                       "@every needs a whole number of seconds, at least 1s (got %.*s)",
-                       (int)(duration_end - duration > 20 ? 20 : duration_end - duration),
-                       duration);
+        return fail_at(
+            ps, duration, 0, "@every needs a whole number of seconds, at least 1s (got %.*s)",
+            (int)(duration_end - duration > 20 ? 20 : duration_end - duration), duration);
     ps->expr->interval_s = ms / 1000;
     ps->expr->hour_wildcard = true;
     return 0;
@@ -471,8 +471,8 @@ static void fill_dow_days(struct cron_expr *expr)
                 days |= UINT32_C(1) << day;
         expr->dow_days[first] = days;
     }
-    expr->has_day_specials = expr->dom_last || expr->dom_near || expr->dom_last_weekday ||
-                             expr->dow_last;
+    expr->has_day_specials =
+        expr->dom_last || expr->dom_near || expr->dom_last_weekday || expr->dow_last;
     for (int w = 0; w < 7; w++)
         expr->has_day_specials |= expr->dow_nth[w] != 0;
 }

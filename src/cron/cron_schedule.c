@@ -47,8 +47,7 @@ static bool falls_back(const struct tz_interval *iv)
 }
 
 /* The first slot inside the gap that opens IV, if any. */
-static bool gap_slot(const struct cron_expr *expr, const struct tz_interval *iv,
-                     int64_t *ret_wall)
+static bool gap_slot(const struct cron_expr *expr, const struct tz_interval *iv, int64_t *ret_wall)
 {
     int64_t gap_from = iv->start_at + iv->prev_offset_s, gap_to = iv->start_at + iv->offset_s;
     int64_t wall;
@@ -213,8 +212,8 @@ int cron_schedule_prev(const struct cron_schedule *schedule, int64_t before_at,
         if (r < 0 || iv.start_at == TZ_BEGINNING)
             return -ERANGE;
         if (iv.start_at < cur && springs_forward(&iv) && shift && gap_slot(expr, &iv, &gap_wall)) {
-            *ret_fire = (struct cron_fire){.at = iv.start_at, .slot_wall = gap_wall,
-                                           .note = CRON_DST_SHIFTED};
+            *ret_fire = (struct cron_fire){
+                .at = iv.start_at, .slot_wall = gap_wall, .note = CRON_DST_SHIFTED};
             return 0;
         }
         cur = iv.start_at;

@@ -13,18 +13,18 @@
 #include "cron/cron.h"
 
 struct cron_expr {
-    uint64_t seconds;   /* bits 0-59 */
-    uint64_t minutes;   /* bits 0-59 */
-    uint32_t hours;     /* bits 0-23 */
-    uint32_t dom;       /* bits 1-31: plain days of month */
-    uint16_t months;    /* bits 1-12 */
-    uint8_t dow;        /* bits 0-6, Sunday = 0 */
-    uint32_t dom_last;  /* bit n: `L-n` (n = 0 is `L`) */
-    uint32_t dom_near;  /* bit n: `nW` */
+    uint64_t seconds;      /* bits 0-59 */
+    uint64_t minutes;      /* bits 0-59 */
+    uint32_t hours;        /* bits 0-23 */
+    uint32_t dom;          /* bits 1-31: plain days of month */
+    uint16_t months;       /* bits 1-12 */
+    uint8_t dow;           /* bits 0-6, Sunday = 0 */
+    uint32_t dom_last;     /* bit n: `L-n` (n = 0 is `L`) */
+    uint32_t dom_near;     /* bit n: `nW` */
     bool dom_last_weekday; /* `LW` */
-    uint8_t dow_last;   /* bit w: `wL`, the last weekday w of the month */
-    uint8_t dow_nth[7]; /* bit k of [w]: `w#k` */
-    bool dom_star;      /* day-of-month text starts with `*` or `?` */
+    uint8_t dow_last;      /* bit w: `wL`, the last weekday w of the month */
+    uint8_t dow_nth[7];    /* bit k of [w]: `w#k` */
+    bool dom_star;         /* day-of-month text starts with `*` or `?` */
     bool dow_star;
     bool hour_wildcard;
     bool has_day_specials;

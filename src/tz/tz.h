@@ -19,7 +19,7 @@
 struct tz_zone; /* opaque, immutable once loaded, safe to share read-only */
 
 #define TZ_BEGINNING (INT64_MIN / 4) /* start of a zone's first interval */
-#define TZ_END (INT64_MAX / 4)       /* end of a zone without further transitions */
+#define TZ_END       (INT64_MAX / 4) /* end of a zone without further transitions */
 
 /* A stretch of time with one UTC offset: [start_at, end_at), Unix seconds. */
 struct tz_interval {

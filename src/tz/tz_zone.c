@@ -22,9 +22,9 @@
 
 #include "base/civil.h"
 
-#define PERIOD (INT64_C(146097) * CIVIL_SECS_PER_DAY) /* 400 Gregorian years */
-#define TABLE_START (INT64_C(-5364662400))            /* 1800-01-01T00:00:00Z */
-#define TABLE_END (INT64_C(14832979200))              /* 2440-01-15, see below */
+#define PERIOD      (INT64_C(146097) * CIVIL_SECS_PER_DAY) /* 400 Gregorian years */
+#define TABLE_START (INT64_C(-5364662400))                 /* 1800-01-01T00:00:00Z */
+#define TABLE_END   (INT64_C(14832979200))                 /* 2440-01-15, see below */
 #define PERIOD_BASE (TABLE_END - PERIOD)
 #define SAMPLE_STEP (7 * CIVIL_SECS_PER_DAY)
 #define ABBREV_SIZE 16

@@ -3,8 +3,8 @@
  */
 #include "cron_reference.h"
 
-#define DAY INT64_C(86400)
-#define HOUR INT64_C(3600)
+#define DAY         INT64_C(86400)
+#define HOUR        INT64_C(3600)
 #define SEARCH_DAYS (366 * 10)
 
 static GDateWeekday weekday_of(int year, int month, int day)
@@ -174,8 +174,7 @@ static void day_fires(const struct cron_reference *ref, int64_t days, fire_visit
     GDate date;
     g_date_clear(&date, 1);
     g_date_set_julian(&date, (guint32)(days + 719163));
-    int year = g_date_get_year(&date), month = g_date_get_month(&date),
-        day = g_date_get_day(&date);
+    int year = g_date_get_year(&date), month = g_date_get_month(&date), day = g_date_get_day(&date);
     if (!cron_reference_day_matches(ref->expr, year, month, day))
         return;
     int32_t offsets[8];

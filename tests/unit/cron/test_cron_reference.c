@@ -18,21 +18,33 @@
 #include "tz/tz.h"
 
 static const char *const zone_names[] = {
-    "UTC",               "America/New_York", "Europe/London",   "Europe/Berlin",
-    "Australia/Sydney",  "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago",
-    "America/Havana",    "America/St_Johns", "Africa/Casablanca", "Pacific/Apia",
-    "Asia/Kolkata",      "America/Sao_Paulo", "Europe/Dublin",   "Asia/Tehran",
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "America/Havana",
+    "America/St_Johns",
+    "Africa/Casablanca",
+    "Pacific/Apia",
+    "Asia/Kolkata",
+    "America/Sao_Paulo",
+    "Europe/Dublin",
+    "Asia/Tehran",
 };
 
 static const char *const seconds[] = {"0", "0", "0", "30", "0,30", "*/20", "15"};
 static const char *const minutes[] = {"0", "30", "*/15", "5-10", "0,45", "15", "*/30", "59", "*"};
-static const char *const hours[] = {"*",   "*/2", "0",    "1",     "2",    "3",   "23",
-                                    "1-3", "0,12", "*/3", "9",    "2,14", "1/2", "22-23"};
-static const char *const doms[] = {"*", "?", "1", "15", "L", "L-2", "15W", "LW", "1,15",
-                                   "*/2", "31", "1W", "29", "10-20"};
+static const char *const hours[] = {"*",   "*/2",  "0",   "1", "2",    "3",   "23",
+                                    "1-3", "0,12", "*/3", "9", "2,14", "1/2", "22-23"};
+static const char *const doms[] = {"*",  "?",    "1",   "15", "L",  "L-2", "15W",
+                                   "LW", "1,15", "*/2", "31", "1W", "29",  "10-20"};
 static const char *const months[] = {"*", "*", "*", "3", "10,11", "1-6", "*/3", "2", "9-12"};
-static const char *const dows[] = {"*", "*", "?", "1", "MON-FRI", "5L", "FRI#3", "0",
-                                   "7", "SUN#1", "SAT,SUN", "*/2", "0L", "2#5"};
+static const char *const dows[] = {"*", "*", "?",     "1",       "MON-FRI", "5L", "FRI#3",
+                                   "0", "7", "SUN#1", "SAT,SUN", "*/2",     "0L", "2#5"};
 
 struct zone_pair {
     struct tz_zone *fast;
@@ -61,10 +73,12 @@ static void zone_pair_load(struct zone_pair *zp, const char *name)
 static char *random_expr(struct test_rng *rng, char *buf, size_t size)
 {
     bool six = test_rng_range(rng, 0, 3) == 0;
-    snprintf(buf, size, "%s%s%s %s %s %s %s", six ? test_rng_pick(rng, seconds, ARRAY_SIZE(seconds)) : "",
-             six ? " " : "", test_rng_pick(rng, minutes, ARRAY_SIZE(minutes)),
-             test_rng_pick(rng, hours, ARRAY_SIZE(hours)), test_rng_pick(rng, doms, ARRAY_SIZE(doms)),
-             test_rng_pick(rng, months, ARRAY_SIZE(months)), test_rng_pick(rng, dows, ARRAY_SIZE(dows)));
+    snprintf(
+        buf, size, "%s%s%s %s %s %s %s",
+        six ? test_rng_pick(rng, seconds, ARRAY_SIZE(seconds)) : "", six ? " " : "",
+        test_rng_pick(rng, minutes, ARRAY_SIZE(minutes)),
+        test_rng_pick(rng, hours, ARRAY_SIZE(hours)), test_rng_pick(rng, doms, ARRAY_SIZE(doms)),
+        test_rng_pick(rng, months, ARRAY_SIZE(months)), test_rng_pick(rng, dows, ARRAY_SIZE(dows)));
     return buf;
 }
 
@@ -91,8 +105,8 @@ static void report(struct mismatch_log *log, const char *what, const char *expr,
     print_error("MISMATCH %s: expr '%s' tz %s on_gap %s on_overlap %s from %lld: fast %lld, "
                 "reference %lld\n",
                 what, expr, zone, cron_gap_policy_to_string(policy.on_gap),
-                cron_overlap_policy_to_string(policy.on_overlap), (long long)from,
-                (long long)fast, (long long)slow);
+                cron_overlap_policy_to_string(policy.on_overlap), (long long)from, (long long)fast,
+                (long long)slow);
 }
 
 static void test_random_cases(void **state)
@@ -118,11 +132,11 @@ static void test_random_cases(void **state)
         struct cron_schedule schedule = {expr, zp->fast, policy, 0};
         /* SPEC 4 defaults, resolved here rather than asked of the engine. */
         bool wildcard = expr->hour_wildcard;
-        struct cron_reference ref = {
-            expr, zp->slow,
-            policy.on_gap == CRON_GAP_SHIFT || (policy.on_gap == CRON_GAP_DEFAULT && !wildcard),
-            policy.on_overlap == CRON_OVERLAP_BOTH ||
-                (policy.on_overlap == CRON_OVERLAP_DEFAULT && wildcard)};
+        struct cron_reference ref = {expr, zp->slow,
+                                     policy.on_gap == CRON_GAP_SHIFT ||
+                                         (policy.on_gap == CRON_GAP_DEFAULT && !wildcard),
+                                     policy.on_overlap == CRON_OVERLAP_BOTH ||
+                                         (policy.on_overlap == CRON_OVERLAP_DEFAULT && wildcard)};
         int64_t from = random_start(&rng, zp, c % 2 == 0);
         struct cron_fire fire;
         int64_t after = from;

@@ -16,10 +16,22 @@
 #include "tz/tz.h"
 
 static const char *const zones[] = {
-    "UTC",           "America/New_York",   "Europe/London",  "Australia/Lord_Howe",
-    "Pacific/Chatham", "America/Santiago", "Africa/Casablanca", "Pacific/Apia",
-    "Asia/Kolkata",  "Europe/Dublin",      "America/St_Johns", "Asia/Tehran",
-    "Antarctica/Troll", "Pacific/Kiritimati", "Etc/GMT+5",    "Europe/Moscow",
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "Africa/Casablanca",
+    "Pacific/Apia",
+    "Asia/Kolkata",
+    "Europe/Dublin",
+    "America/St_Johns",
+    "Asia/Tehran",
+    "Antarctica/Troll",
+    "Pacific/Kiritimati",
+    "Etc/GMT+5",
+    "Europe/Moscow",
 };
 
 #define YEAR_1900 INT64_C(-2208988800)
@@ -109,8 +121,8 @@ static void test_far_future_follows_rule(void **state)
     struct tz_zone *zone = NULL;
     assert_int_equal(tz_zone_load("America/New_York", &zone), 0);
     for (int64_t year = 2040; year <= 9999; year += 37) {
-        int64_t days_jan = (year - 1970) * 365 + (year - 1969) / 4 - (year - 1901) / 100 +
-                           (year - 1601) / 400;
+        int64_t days_jan =
+            (year - 1970) * 365 + (year - 1969) / 4 - (year - 1901) / 100 + (year - 1601) / 400;
         int64_t jan15 = (days_jan + 14) * 86400, jul15 = (days_jan + 195) * 86400;
         struct tz_interval iv;
         tz_zone_interval_at(zone, jul15, &iv);
@@ -131,13 +143,20 @@ static void test_names(void **state)
         const char *name;
         int code;
     } cases[] = {
-        {"America/New_York", 0}, {"UTC", 0}, {"Etc/GMT-14", 0}, {"EST5EDT", 0},
+        {"America/New_York", 0},
+        {"UTC", 0},
+        {"Etc/GMT-14", 0},
+        {"EST5EDT", 0},
         {"Mars/Olympus_Mons", -ENOENT}, /* unknown: never silently UTC */
         {"Mars5", -ENOENT},             /* a POSIX rule GTimeZone would accept */
-        {"america/new_york", -ENOENT},  {"", -EINVAL},
-        {"/etc/passwd", -EINVAL},       {"../../etc/passwd", -EINVAL},
-        {"America/../UTC", -EINVAL},    {"+05:00", -EINVAL},
-        {"Europe/Paris\n", -EINVAL},    {"Europe/Paris ", -EINVAL},
+        {"america/new_york", -ENOENT},
+        {"", -EINVAL},
+        {"/etc/passwd", -EINVAL},
+        {"../../etc/passwd", -EINVAL},
+        {"America/../UTC", -EINVAL},
+        {"+05:00", -EINVAL},
+        {"Europe/Paris\n", -EINVAL},
+        {"Europe/Paris ", -EINVAL},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct tz_zone *zone = NULL;
