@@ -72,7 +72,7 @@ FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) \
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(SRCS) $(wildcard src/*/*.h)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(SRCS) $(wildcard src/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $< $(SRCS) -o $@ $(LDLIBS)
 
@@ -99,6 +99,7 @@ bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all build/bench/bench_cron
 	@build/bench/bench_cron
+	@bench/bench_batch.sh build/ovsched
 
 build/bench/%: bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -81,7 +81,7 @@ for script in tests/e2e/test_*.sh; do
     run_script "e2e-asan/$(basename "$script" .sh)" "$script" build/san/ovsched
 done
 
-run_script "diff/croniter" /usr/bin/python3 tests/diff/test_croniter.py build/ovsched
+run_script "diff/croniter" /usr/bin/python3 tests/diff/test_croniter.py --bin build/ovsched
 
 run_script "fuzz" env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" tests/fuzz/run.sh
 

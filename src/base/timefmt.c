@@ -100,7 +100,12 @@ int timefmt_rfc3339_parse(const char *text, int64_t *ret_at, const char **ret_re
         return -EINVAL;
     }
     struct civil_time ct = {year, month, day, hour, minute, second};
-    *ret_at = civil_to_seconds(&ct) - offset_s;
+    int64_t at = civil_to_seconds(&ct) - offset_s;
+    if (at < TIMEFMT_MIN_AT || at > TIMEFMT_MAX_AT) {
+        *ret_reason = "instant outside years 0001-9999 in UTC";
+        return -EINVAL;
+    }
+    *ret_at = at;
     return 0;
 }
 
@@ -129,6 +134,7 @@ int timefmt_duration_parse(const char *text, size_t len, int64_t *ret_ms, const 
 {
     const char *p = text, *end = text + len;
     int64_t total = 0;
+    bool too_large = false; /* reported only once the whole text is known well-formed */
     if (len == 1 && text[0] == '0') {
         *ret_ms = 0;
         return 0;
@@ -141,11 +147,9 @@ int timefmt_duration_parse(const char *text, size_t len, int64_t *ret_ms, const 
         int64_t number = 0;
         const char *digits = p;
         while (p < end && *p >= '0' && *p <= '9') {
-            if (number > (INT64_MAX - 9) / 10) {
-                *ret_reason = "duration is too large";
-                return -ERANGE;
-            }
-            number = number * 10 + (*p++ - '0');
+            int digit = *p++ - '0';
+            too_large |= number > (INT64_MAX - digit) / 10;
+            number = too_large ? 0 : number * 10 + digit;
         }
         if (p == digits) {
             *ret_reason = "expected a number in the duration (e.g. 90s, 1h30m, 500ms)";
@@ -159,11 +163,12 @@ int timefmt_duration_parse(const char *text, size_t len, int64_t *ret_ms, const 
             *ret_reason = "unknown duration unit (use ms, s, m, h or d)";
             return -EINVAL;
         }
-        if (number > (INT64_MAX - total) / ms) {
-            *ret_reason = "duration is too large";
-            return -ERANGE;
-        }
-        total += number * ms;
+        too_large |= number > (INT64_MAX - total) / ms;
+        total = too_large ? 0 : total + number * ms;
+    }
+    if (too_large) {
+        *ret_reason = "duration is too large";
+        return -ERANGE;
     }
     *ret_ms = total;
     return 0;

@@ -493,13 +493,15 @@ static int parse_zone_prefix(struct parser *ps, const char **p, const char *end)
         zone_end++;
     if (zone_end == zone)
         return fail_at(ps, zone, 0, "%.*s needs a time zone name", (int)skip, *p);
-    char *copy = strndup(zone, (size_t)(zone_end - zone));
+    size_t len = (size_t)(zone_end - zone);
+    if (memchr(zone, '\0', len))
+        return fail_at(ps, zone, 0, "time zone name contains a NUL byte");
+    /* TEXT need not be NUL-terminated, so no strndup(). */
+    char *copy = malloc(len + 1);
     if (!copy)
         return -ENOMEM;
-    if (memchr(zone, '\0', (size_t)(zone_end - zone))) {
-        free(copy);
-        return fail_at(ps, zone, 0, "time zone name contains a NUL byte");
-    }
+    memcpy(copy, zone, len);
+    copy[len] = '\0';
     ps->expr->zone = copy;
     *p = zone_end;
     return 0;

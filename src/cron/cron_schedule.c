@@ -46,16 +46,6 @@ static bool falls_back(const struct tz_interval *iv)
     return iv->start_at != TZ_BEGINNING && iv->offset_s < iv->prev_offset_s;
 }
 
-/* The first slot inside the gap that opens IV, if any. */
-static bool gap_slot(const struct cron_expr *expr, const struct tz_interval *iv, int64_t *ret_wall)
-{
-    int64_t gap_from = iv->start_at + iv->prev_offset_s, gap_to = iv->start_at + iv->offset_s;
-    int64_t wall;
-    if (cron_wall_next(expr, gap_from - 1, &wall) < 0 || wall >= gap_to)
-        return false;
-    *ret_wall = wall;
-    return true;
-}
 
 /* The wall-clock answer of the last search, reused while it is still the
  * answer: no slot lies strictly between `from` and `wall` (next) or between
@@ -90,6 +80,21 @@ static int wall_prev_memo(const struct cron_expr *expr, struct wall_memo *memo, 
     }
     *ret_wall = memo->wall;
     return memo->result;
+}
+
+/* The first slot inside the gap that opens IV, if any.  MEMO may be NULL; the
+ * previous interval's search usually already holds the answer. */
+static bool gap_slot(const struct cron_expr *expr, struct wall_memo *memo,
+                     const struct tz_interval *iv, int64_t *ret_wall)
+{
+    int64_t gap_from = iv->start_at + iv->prev_offset_s, gap_to = iv->start_at + iv->offset_s;
+    int64_t wall;
+    int r = memo ? wall_next_memo(expr, memo, gap_from - 1, &wall)
+                 : cron_wall_next(expr, gap_from - 1, &wall);
+    if (r < 0 || wall >= gap_to)
+        return false;
+    *ret_wall = wall;
+    return true;
 }
 
 static void fire_fill(const struct tz_interval *iv, int64_t wall, struct cron_fire *fire)
@@ -148,7 +153,7 @@ int cron_schedule_next(const struct cron_schedule *schedule, int64_t after_at,
     int64_t cur = after_at, gap_wall, wall;
     tz_zone_interval_at(schedule->zone, after_at + 1, &iv);
     while (cur - after_at < SEARCH_LIMIT_S && cur < CRON_MAX_AT) {
-        if (iv.start_at > cur && springs_forward(&iv) && gap_slot(expr, &iv, &gap_wall)) {
+        if (iv.start_at > cur && springs_forward(&iv) && gap_slot(expr, &memo, &iv, &gap_wall)) {
             if (shift) {
                 *ret_fire = fire;
                 ret_fire->at = iv.start_at;
@@ -205,13 +210,18 @@ int cron_schedule_prev(const struct cron_schedule *schedule, int64_t before_at,
             lowest_wall = INT64_MIN;
         int r = wall_prev_memo(expr, &memo, to_wall, &wall);
         if (r == 0 && wall >= lowest_wall) {
+            if (wall - iv.offset_s < CRON_MIN_AT)
+                return -ERANGE;
             fire_fill(&iv, wall, ret_fire);
             ret_fire->skipped_gap = false;
             return 0;
         }
         if (r < 0 || iv.start_at == TZ_BEGINNING)
             return -ERANGE;
-        if (iv.start_at < cur && springs_forward(&iv) && shift && gap_slot(expr, &iv, &gap_wall)) {
+        if (iv.start_at < cur && springs_forward(&iv) && shift &&
+            gap_slot(expr, NULL, &iv, &gap_wall)) {
+            if (iv.start_at < CRON_MIN_AT)
+                return -ERANGE;
             *ret_fire = (struct cron_fire){
                 .at = iv.start_at, .slot_wall = gap_wall, .note = CRON_DST_SHIFTED};
             return 0;

@@ -25,10 +25,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ORACLE_DAY INT64_C(86400)
-#define ORACLE_PROBE INT64_C(21600) /* 6 h between offset probes */
-#define ORACLE_UNIX_JULIAN 719163   /* GDate's Julian day of 1970-01-01 */
-#define ORACLE_MAX_FIRES 8
+#define ORACLE_DAY         INT64_C(86400)
+#define ORACLE_PROBE       INT64_C(21600) /* 6 h between offset probes */
+#define ORACLE_UNIX_JULIAN 719163         /* GDate's Julian day of 1970-01-01 */
+#define ORACLE_MAX_FIRES   8
 
 struct oracle_schedule {
     uint64_t seconds, minutes, hours; /* bit v set: the field names v */
@@ -179,8 +179,7 @@ static void oracle_fires_between(const struct oracle_schedule *os, int64_t from_
                 continue;
             for (int m = 0; m < 60; m++) {
                 int64_t minute_wall = hour_wall + m * 60;
-                if (!(os->minutes >> m & 1) || minute_wall + 59 < wall_lo ||
-                    minute_wall > wall_hi)
+                if (!(os->minutes >> m & 1) || minute_wall + 59 < wall_lo || minute_wall > wall_hi)
                     continue;
                 for (int s = 0; s < 60; s++) {
                     int64_t wall = minute_wall + s;

@@ -84,6 +84,10 @@ static void test_rfc3339(void **state)
         {"", -EINVAL, 0},
         {"0000-01-01T00:00:00Z", -EINVAL, 0},
         {"2026-W48-1T00:00:00Z", -EINVAL, 0},
+        {"0001-01-01T00:00:00Z", 0, TIMEFMT_MIN_AT},
+        {"9999-12-31T23:59:59Z", 0, TIMEFMT_MAX_AT},
+        {"0001-01-01T00:00:00+01:00", -EINVAL, 0}, /* year 0 in UTC */
+        {"9999-12-31T23:59:59-01:00", -EINVAL, 0}, /* year 10000 in UTC */
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         int64_t at = 0;
@@ -121,6 +125,9 @@ static void test_durations(void **state)
         {"-5s", -EINVAL, 0},
         {"1.5h", -EINVAL, 0},
         {"5 s", -EINVAL, 0},
+        {"9223372036854775807ms", 0, INT64_MAX},
+        {"9223372036854775808ms", -ERANGE, 0},
+        {"9223372036854775808+14:00ms", -EINVAL, 0}, /* malformed first, large second */
         {"99999999999999999999s", -ERANGE, 0},
         {"9999999999999999d", -ERANGE, 0},
     };

@@ -339,7 +339,17 @@ static void test_end_of_range(void **state)
     assert_int_equal(cron_schedule_prev(&schedule, INT64_MAX, &fire), 0);
     assert_int_equal(fire.at, INT64_C(253370764800)); /* 9999-01-01T00:00:00Z */
     assert_int_equal(cron_schedule_prev(&schedule, CRON_MIN_AT, &fire), -ERANGE);
+    /* Nothing before year 1: the 0001-01-01 fire is the first there is. */
+    assert_int_equal(cron_schedule_prev(&schedule, CRON_MIN_AT + 800, &fire), 0);
+    assert_int_equal(fire.at, CRON_MIN_AT);
+    assert_int_equal(cron_schedule_prev(&schedule, CRON_MIN_AT + 1, &fire), 0);
+    assert_int_equal(cron_schedule_prev(&schedule, CRON_MIN_AT, &fire), -ERANGE);
     assert_int_equal(cron_schedule_prev(&schedule, INT64_MIN, &fire), -ERANGE);
+    cron_expr_free(expr);
+    /* Noon on 0000-12-31 lies before year 1: there is no previous fire. */
+    assert_int_equal(cron_expr_parse("0 12 * * *", 10, &expr, NULL), 0);
+    schedule.expr = expr;
+    assert_int_equal(cron_schedule_prev(&schedule, CRON_MIN_AT + 800, &fire), -ERANGE);
     tz_zone_free(zone);
     cron_expr_free(expr);
 }
