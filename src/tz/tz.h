@@ -3,11 +3,11 @@
  *
  * Rules come from the system tz database through GLib's GTimeZone; nothing here
  * reads or sets the process TZ, so any number of zones coexist in one process.
- * At load the zone's transitions from 1800 to 2440 are read out of GTimeZone
+ * At load the zone's transitions from 1800 to 2840 are read out of GTimeZone
  * once; lookups are then a binary search with no allocation.  After the last
  * listed transition a zone follows its POSIX rule, which repeats exactly every
  * 400 Gregorian years (146097 days, a whole number of weeks), so instants past
- * 2440 are answered by shifting the 2040-2440 window by whole 400-year periods:
+ * 2840 are answered by shifting the 2440-2840 window by whole 400-year periods:
  * a schedule in the year 9000 keeps its DST days.
  */
 #ifndef OVSCHED_TZ_TZ_H

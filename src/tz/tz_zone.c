@@ -24,13 +24,17 @@
 
 #define PERIOD      (INT64_C(146097) * CIVIL_SECS_PER_DAY) /* 400 Gregorian years */
 #define TABLE_START (INT64_C(-5364662400))                 /* 1800-01-01T00:00:00Z */
-#define TABLE_END   (INT64_C(14832979200))                 /* 2440-01-15, see below */
+#define TABLE_END   (INT64_C(27455760000))                 /* 2840-01-15, see below */
 #define PERIOD_BASE (TABLE_END - PERIOD)
 #define SAMPLE_STEP (7 * CIVIL_SECS_PER_DAY)
 #define ABBREV_SIZE 16
 
-/* TABLE_END lies in January, when no zone has a transition, so no interval is cut
- * by the period boundary in a way the table cannot restore. */
+/* The repeating window is the table's last 400 years, 2440-2840: late enough
+ * that no zone still lists transitions one by one there (Casablanca and Gaza list
+ * Ramadan switches up to 2087, which do not repeat), and early enough that
+ * GTimeZone still applies DST rules (it stops near 3000).  TABLE_END lies in
+ * January, when no rule-based zone has a transition, so no interval is cut by
+ * the period boundary in a way the table cannot restore. */
 
 struct tz_zone {
     char *name;
