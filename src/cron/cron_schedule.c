@@ -97,6 +97,8 @@ static bool gap_slot(const struct cron_expr *expr, struct wall_memo *memo,
     return true;
 }
 
+/* Set the instant, slot and overlap note of FIRE for slot WALL inside IV; the
+ * skipped-gap fields are left as they are. */
 static void fire_fill(const struct tz_interval *iv, int64_t wall, struct cron_fire *fire)
 {
     fire->at = wall - iv->offset_s;
@@ -170,10 +172,7 @@ int cron_schedule_next(const struct cron_schedule *schedule, int64_t after_at,
         if (wall_next_memo(expr, &memo, from_wall, &wall) < 0)
             return -ERANGE;
         if (wall - iv.offset_s < iv.end_at) {
-            bool skipped = fire.skipped_gap;
-            int64_t skipped_wall = fire.skipped_wall;
-            fire_fill(&iv, wall, &fire);
-            fire.skipped_gap = skipped, fire.skipped_wall = skipped_wall;
+            fire_fill(&iv, wall, &fire); /* keeps the skipped-gap note */
             if (fire.at > CRON_MAX_AT)
                 return -ERANGE;
             *ret_fire = fire;
@@ -212,8 +211,8 @@ int cron_schedule_prev(const struct cron_schedule *schedule, int64_t before_at,
         if (r == 0 && wall >= lowest_wall) {
             if (wall - iv.offset_s < CRON_MIN_AT)
                 return -ERANGE;
+            *ret_fire = (struct cron_fire){0};
             fire_fill(&iv, wall, ret_fire);
-            ret_fire->skipped_gap = false;
             return 0;
         }
         if (r < 0 || iv.start_at == TZ_BEGINNING)
