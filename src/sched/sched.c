@@ -1,0 +1,618 @@
+/*
+ * sched - the scheduling core.  See sched.h for the vocabulary and contract.
+ *
+ * Two timer heaps: jobs keyed by their next fire time, and runs keyed by their
+ * retry or timeout instant.  Jobs live in a hash table by id; runs that are
+ * not final live in a hash table by run id and in their job's list.  A run
+ * that reaches a final status is handed to run_changed and freed at once: its
+ * history belongs to the store.
+ *
+ * Misfires: when sched_advance() finds a job's slots in the past, a slot later
+ * than misfire_grace_ms counts as missed and the job's misfire policy decides
+ * (skip, run once for the latest, run each); runs of slots within the grace
+ * start as usual.  Missed slots that do not run are reported as one decision
+ * per range, with the count, so a week of downtime costs one record, not
+ * 10,080.
+ */
+#include "sched/sched.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MISFIRE_GRACE_MS 60000
+#define DEFAULT_MAX_RUN_ALL      100
+
+struct sched_job {
+    char *id;
+    struct cron_schedule schedule; /* expr NULL: no schedule */
+    int64_t once_at_ms;
+    bool once_done;
+    bool paused;
+    enum sched_concurrency concurrency;
+    enum sched_misfire misfire;
+    int64_t starting_deadline_ms;
+    int64_t timeout_ms;
+    struct sched_retry_policy retry;
+    struct heap_node timer; /* key: next fire, ms */
+    struct cron_fire next;  /* valid while timer is queued */
+    GList *runs;            /* runs not final, oldest first */
+};
+
+struct sched {
+    struct sched_config config;
+    struct sched_hooks hooks;
+    GHashTable *jobs; /* id -> struct sched_job */
+    GHashTable *runs; /* &run->id -> struct sched_run, not final */
+    struct heap job_timers;
+    struct heap run_timers;
+    GQueue pending; /* runs waiting for a free slot under max_in_flight */
+    int running;
+    uint64_t attempts_started; /* for sched_advance()'s count */
+    uint64_t next_run_id;
+    uint64_t tie;
+    uint64_t rng;
+};
+
+/* ---- string tables ---------------------------------------------------- */
+
+static const char *const run_status_names[] = {
+    "PENDING",   "WAITING",   "RUNNING", "RETRYING",        "COMPLETED",   "FAILED",
+    "TIMED_OUT", "CANCELLED", "SKIPPED", "UPSTREAM_FAILED", "INTERRUPTED",
+};
+static const char *const concurrency_names[] = {"allow", "forbid", "replace"};
+static const char *const misfire_names[] = {"run_once", "skip", "run_all"};
+static const char *const decision_names[] = {
+    "fired",
+    "shifted: dst",
+    "skipped: dst",
+    "skipped: forbid",
+    "skipped: misfire",
+    "skipped: deadline",
+    "coalesced: misfire",
+    "replaced",
+};
+
+static int lookup(const char *const *names, int count, const char *text)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], text) == 0)
+            return i;
+    return -EINVAL;
+}
+
+#define STRING_TABLE(type, prefix, names)                                                          \
+    const char *prefix##_to_string(type value)                                                     \
+    {                                                                                              \
+        return (size_t)value < G_N_ELEMENTS(names) ? names[value] : "unknown";                     \
+    }                                                                                              \
+    int prefix##_from_string(const char *text, type *ret)                                          \
+    {                                                                                              \
+        int i = lookup(names, (int)G_N_ELEMENTS(names), text);                                     \
+        if (i < 0)                                                                                 \
+            return i;                                                                              \
+        *ret = (type)i;                                                                            \
+        return 0;                                                                                  \
+    }
+
+STRING_TABLE(enum sched_run_status, sched_run_status, run_status_names)
+STRING_TABLE(enum sched_concurrency, sched_concurrency, concurrency_names)
+STRING_TABLE(enum sched_misfire, sched_misfire, misfire_names)
+
+const char *sched_decision_kind_to_string(enum sched_decision_kind kind)
+{
+    return (size_t)kind < G_N_ELEMENTS(decision_names) ? decision_names[kind] : "unknown";
+}
+
+bool sched_run_status_is_final(enum sched_run_status status)
+{
+    return status == SCHED_RUN_COMPLETED || status == SCHED_RUN_FAILED ||
+           status == SCHED_RUN_TIMED_OUT || status == SCHED_RUN_CANCELLED ||
+           status == SCHED_RUN_SKIPPED || status == SCHED_RUN_UPSTREAM_FAILED ||
+           status == SCHED_RUN_INTERRUPTED;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Uniform in [0, 1) from a xorshift64* state: the backoff's randomization. */
+static double random01(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return (double)((*state * UINT64_C(2685821657736338717)) >> 11) / 9007199254740992.0;
+}
+
+static void decide(struct sched *sched, const char *job_id, enum sched_decision_kind kind,
+                   int64_t first_ms, int64_t last_ms, uint64_t count, uint64_t run_id)
+{
+    if (!sched->hooks.decision)
+        return;
+    struct sched_decision d = {job_id, kind, first_ms, last_ms, count, run_id};
+    sched->hooks.decision(sched->hooks.ctx, &d);
+}
+
+static void changed(struct sched *sched, struct sched_run *run)
+{
+    if (sched->hooks.run_changed)
+        sched->hooks.run_changed(sched->hooks.ctx, run);
+}
+
+static bool has_capacity(const struct sched *sched)
+{
+    return sched->config.max_in_flight <= 0 || sched->running < sched->config.max_in_flight;
+}
+
+/* ---- runs ------------------------------------------------------------- */
+
+static void run_free(struct sched_run *run)
+{
+    if (!run)
+        return;
+    g_free((char *)run->job_id);
+    g_free(run);
+}
+
+static struct sched_run *run_new(struct sched *sched, struct sched_job *job,
+                                 enum sched_trigger trigger, int64_t scheduled_at_ms)
+{
+    struct sched_run *run = g_new0(struct sched_run, 1);
+    run->id = sched->next_run_id++;
+    run->job = job;
+    run->job_id = g_strdup(job->id);
+    run->status = SCHED_RUN_PENDING;
+    run->trigger = trigger;
+    run->attempt = 0;
+    run->scheduled_at_ms = scheduled_at_ms;
+    heap_node_init(&run->timer);
+    /* The policy is copied now, so a run outlives changes to (or the removal
+     * of) its job; the clock restarts when the first attempt starts. */
+    sched_backoff_start(&run->backoff, &job->retry, scheduled_at_ms);
+    g_hash_table_insert(sched->runs, &run->id, run);
+    job->runs = g_list_append(job->runs, run);
+    return run;
+}
+
+/* RUN reached a final status: report it, then forget it. */
+static void run_end(struct sched *sched, struct sched_run *run, enum sched_run_status status,
+                    int64_t now_ms)
+{
+    heap_remove(&sched->run_timers, &run->timer);
+    g_queue_remove(&sched->pending, run);
+    run->status = status;
+    run->finished_at_ms = now_ms;
+    changed(sched, run);
+    if (run->job)
+        run->job->runs = g_list_remove(run->job->runs, run);
+    g_hash_table_steal(sched->runs, &run->id);
+    run_free(run);
+}
+
+static void run_start_attempt(struct sched *sched, struct sched_run *run, int64_t now_ms)
+{
+    run->attempt++;
+    run->status = SCHED_RUN_RUNNING;
+    run->started_at_ms = now_ms;
+    run->cancel_requested = false;
+    if (run->attempt == 1)
+        sched_backoff_start(&run->backoff, &run->backoff.policy, now_ms);
+    int64_t timeout = run->job ? run->job->timeout_ms : 0;
+    run->deadline_ms = timeout > 0 ? now_ms + timeout : 0;
+    if (run->deadline_ms)
+        heap_add(&sched->run_timers, &run->timer, run->deadline_ms, sched->tie++);
+    sched->running++;
+    sched->attempts_started++;
+    if (sched->hooks.run_start)
+        sched->hooks.run_start(sched->hooks.ctx, run);
+}
+
+/* Start RUN now if a slot is free, else queue it as PENDING.  Returns 1 when
+ * it started. */
+static int run_launch(struct sched *sched, struct sched_run *run, int64_t now_ms)
+{
+    if (has_capacity(sched) && g_queue_is_empty(&sched->pending)) {
+        run_start_attempt(sched, run, now_ms);
+        return 1;
+    }
+    run->status = SCHED_RUN_PENDING;
+    g_queue_push_tail(&sched->pending, run);
+    changed(sched, run);
+    return 0;
+}
+
+static int start_pending(struct sched *sched, int64_t now_ms)
+{
+    int started = 0;
+    while (has_capacity(sched) && !g_queue_is_empty(&sched->pending)) {
+        run_start_attempt(sched, g_queue_pop_head(&sched->pending), now_ms);
+        started++;
+    }
+    return started;
+}
+
+/* Ask RUN to stop; AS is what it ends as (TIMED_OUT or CANCELLED). */
+static void run_stop(struct sched *sched, struct sched_run *run, enum sched_run_status as,
+                     int64_t now_ms)
+{
+    if (run->status != SCHED_RUN_RUNNING) {
+        run_end(sched, run, as, now_ms); /* pending or waiting for a retry */
+        return;
+    }
+    if (run->cancel_requested)
+        return;
+    run->cancel_requested = true;
+    run->cancel_as = as;
+    heap_remove(&sched->run_timers, &run->timer);
+    if (sched->hooks.run_stop)
+        sched->hooks.run_stop(sched->hooks.ctx, run);
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+static void job_free(struct sched_job *job)
+{
+    if (!job)
+        return;
+    for (GList *l = job->runs; l; l = l->next)
+        ((struct sched_run *)l->data)->job = NULL;
+    g_list_free(job->runs);
+    cron_expr_free((struct cron_expr *)job->schedule.expr);
+    g_free(job->id);
+    g_free(job);
+}
+
+/* Compute the job's first fire strictly after AFTER_MS and queue it. */
+static void job_schedule(struct sched *sched, struct sched_job *job, int64_t after_ms)
+{
+    bool found = false;
+    if (!job->paused && job->schedule.expr) {
+        int64_t after_s = after_ms >= 0 ? after_ms / 1000 : -((-after_ms + 999) / 1000);
+        found = cron_schedule_next(&job->schedule, after_s, &job->next) == 0;
+    } else if (!job->paused && job->once_at_ms && !job->once_done) {
+        job->next = (struct cron_fire){.at = job->once_at_ms / 1000};
+        found = true;
+    }
+    if (!found) {
+        heap_remove(&sched->job_timers, &job->timer);
+        return;
+    }
+    int64_t key = job->schedule.expr ? job->next.at * 1000 : job->once_at_ms;
+    if (heap_node_is_queued(&job->timer))
+        heap_update(&sched->job_timers, &job->timer, key, sched->tie++);
+    else
+        heap_add(&sched->job_timers, &job->timer, key, sched->tie++);
+}
+
+static struct sched_job *job_find(const struct sched *sched, const char *id)
+{
+    return g_hash_table_lookup(sched->jobs, id);
+}
+
+int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_t now_ms)
+{
+    struct sched_job *job = job_find(sched, spec->id);
+    if (!job) {
+        job = g_new0(struct sched_job, 1);
+        job->id = g_strdup(spec->id);
+        heap_node_init(&job->timer);
+        g_hash_table_insert(sched->jobs, job->id, job);
+    } else {
+        cron_expr_free((struct cron_expr *)job->schedule.expr);
+    }
+    job->schedule =
+        (struct cron_schedule){spec->expr, spec->zone, spec->dst_policy, spec->anchor_at};
+    job->once_at_ms = spec->once_at_ms;
+    job->once_done = false;
+    job->paused = spec->paused;
+    job->concurrency = spec->concurrency;
+    job->misfire = spec->misfire;
+    job->starting_deadline_ms = spec->starting_deadline_ms;
+    job->timeout_ms = spec->timeout_ms;
+    job->retry = spec->retry;
+    job_schedule(sched, job, now_ms);
+    return 0;
+}
+
+int sched_job_remove(struct sched *sched, const char *id)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    heap_remove(&sched->job_timers, &job->timer);
+    g_hash_table_steal(sched->jobs, id);
+    job_free(job);
+    return 0;
+}
+
+int sched_job_pause(struct sched *sched, const char *id)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    job->paused = true;
+    heap_remove(&sched->job_timers, &job->timer);
+    return 0;
+}
+
+int sched_job_resume(struct sched *sched, const char *id, int64_t now_ms)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    /* Slots that passed while paused are not owed: a pause means no runs. */
+    job->paused = false;
+    job_schedule(sched, job, now_ms);
+    return 0;
+}
+
+int sched_job_next_fire(const struct sched *sched, const char *id, int64_t *ret_next_ms)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    *ret_next_ms = heap_node_is_queued(&job->timer) ? job->timer.key : -1;
+    return 0;
+}
+
+size_t sched_job_count(const struct sched *sched)
+{
+    return g_hash_table_size(sched->jobs);
+}
+
+int sched_job_runs_in_flight(const struct sched *sched, const char *id)
+{
+    struct sched_job *job = job_find(sched, id);
+    return job ? (int)g_list_length(job->runs) : -ENOENT;
+}
+
+/* ---- firing ----------------------------------------------------------- */
+
+/* Create and launch a run of JOB for SLOT_MS, under the concurrency policy.
+ * Returns the run, or NULL when forbid refused it. */
+static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
+                                  enum sched_trigger trigger, int64_t slot_ms, int64_t now_ms,
+                                  enum sched_decision_kind kind)
+{
+    if (job->runs && job->concurrency == SCHED_CONCURRENCY_FORBID) {
+        decide(sched, job->id, SCHED_DECISION_SKIPPED_FORBID, slot_ms, slot_ms, 1, 0);
+        return NULL;
+    }
+    if (job->runs && job->concurrency == SCHED_CONCURRENCY_REPLACE) {
+        GList *old = g_list_copy(job->runs);
+        for (GList *l = old; l; l = l->next) {
+            struct sched_run *victim = l->data;
+            decide(sched, job->id, SCHED_DECISION_REPLACED, victim->scheduled_at_ms,
+                   victim->scheduled_at_ms, 1, victim->id);
+            run_stop(sched, victim, SCHED_RUN_CANCELLED, now_ms);
+        }
+        g_list_free(old);
+    }
+    struct sched_run *run = run_new(sched, job, trigger, slot_ms);
+    decide(sched, job->id, kind, slot_ms, slot_ms, 1, run->id);
+    run_launch(sched, run, now_ms);
+    return run;
+}
+
+/* Missed slots not (yet) reported, as one range. */
+struct missed {
+    uint64_t count;
+    int64_t first_ms, last_ms;
+};
+
+static void missed_add(struct missed *m, int64_t slot_ms)
+{
+    if (m->count++ == 0)
+        m->first_ms = slot_ms;
+    m->last_ms = slot_ms;
+}
+
+static void missed_report(struct sched *sched, struct sched_job *job, struct missed *m,
+                          enum sched_decision_kind kind)
+{
+    if (m->count)
+        decide(sched, job->id, kind, m->first_ms, m->last_ms, m->count, 0);
+    *m = (struct missed){0};
+}
+
+static bool past_deadline(const struct sched_job *job, int64_t slot_ms, int64_t now_ms)
+{
+    return job->starting_deadline_ms > 0 && now_ms - slot_ms > job->starting_deadline_ms;
+}
+
+/* Slots of one job found missed in one sched_advance(), before they are
+ * reported or run. */
+struct catch_up {
+    struct missed late;      /* past starting_deadline */
+    struct missed skipped;   /* misfire skip */
+    struct missed coalesced; /* folded into the run of `latest_ms` */
+    bool have_latest;
+    int64_t latest_ms;
+};
+
+/* Report what CU holds and start its one catch-up run (misfire run_once). */
+static void catch_up_flush(struct sched *sched, struct sched_job *job, struct catch_up *cu,
+                           int64_t now_ms)
+{
+    missed_report(sched, job, &cu->late, SCHED_DECISION_SKIPPED_DEADLINE);
+    missed_report(sched, job, &cu->skipped, SCHED_DECISION_SKIPPED_MISFIRE);
+    missed_report(sched, job, &cu->coalesced, SCHED_DECISION_COALESCED);
+    if (cu->have_latest)
+        job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, cu->latest_ms, now_ms, SCHED_DECISION_FIRED);
+    cu->have_latest = false;
+}
+
+/* Every slot of JOB due by NOW_MS, under the misfire policy. */
+static void job_fire_due(struct sched *sched, struct sched_job *job, int64_t now_ms)
+{
+    struct catch_up cu = {0};
+    int run_all_left = sched->config.max_run_all;
+    while (heap_node_is_queued(&job->timer) && job->timer.key <= now_ms) {
+        int64_t slot_ms = job->timer.key;
+        struct cron_fire fire = job->next;
+        if (fire.skipped_gap) /* reported with the fire that follows the gap */
+            decide(sched, job->id, SCHED_DECISION_SKIPPED_DST, slot_ms, slot_ms, 1, 0);
+        enum sched_decision_kind kind =
+            fire.note == CRON_DST_SHIFTED ? SCHED_DECISION_SHIFTED_DST : SCHED_DECISION_FIRED;
+        if (now_ms - slot_ms <= sched->config.misfire_grace_ms) {
+            catch_up_flush(sched, job, &cu, now_ms); /* missed slots come first */
+            job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms, now_ms, kind);
+        } else if (past_deadline(job, slot_ms, now_ms)) {
+            missed_add(&cu.late, slot_ms);
+        } else if (job->misfire == SCHED_MISFIRE_SKIP) {
+            missed_add(&cu.skipped, slot_ms);
+        } else if (job->misfire == SCHED_MISFIRE_RUN_ALL && run_all_left > 0) {
+            run_all_left--;
+            job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms, now_ms, kind);
+        } else {
+            /* run_once, or run_all past its cap: keep the latest, fold the rest. */
+            if (cu.have_latest)
+                missed_add(&cu.coalesced, cu.latest_ms);
+            cu.have_latest = true;
+            cu.latest_ms = slot_ms;
+        }
+        if (job->schedule.expr) {
+            job_schedule(sched, job, slot_ms);
+        } else {
+            job->once_done = true;
+            heap_remove(&sched->job_timers, &job->timer);
+        }
+    }
+    catch_up_flush(sched, job, &cu, now_ms);
+}
+
+int sched_job_run_now(struct sched *sched, const char *id, int64_t now_ms,
+                      struct sched_run **ret_run)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    struct sched_run *run =
+        job_fire(sched, job, SCHED_TRIGGER_MANUAL, now_ms, now_ms, SCHED_DECISION_FIRED);
+    if (!run)
+        return -EBUSY;
+    *ret_run = run;
+    return 0;
+}
+
+/* ---- run lifecycle ---------------------------------------------------- */
+
+struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id)
+{
+    return g_hash_table_lookup(sched->runs, &run_id);
+}
+
+int sched_runs_running(const struct sched *sched)
+{
+    return sched->running;
+}
+
+/* The attempt of RUN failed: retry per policy, or end with STATUS. */
+static void run_failed(struct sched *sched, struct sched_run *run, enum sched_run_status status,
+                       int64_t now_ms)
+{
+    int64_t delay_ms;
+    if (sched_backoff_next(&run->backoff, now_ms, random01(&sched->rng), &delay_ms) == 0) {
+        run->status = SCHED_RUN_RETRYING;
+        heap_add(&sched->run_timers, &run->timer, now_ms + delay_ms, sched->tie++);
+        changed(sched, run);
+        return;
+    }
+    run_end(sched, run, status, now_ms);
+}
+
+int sched_run_finished(struct sched *sched, uint64_t run_id, enum sched_run_status status,
+                       int64_t now_ms)
+{
+    struct sched_run *run = sched_run_find(sched, run_id);
+    if (!run || run->status != SCHED_RUN_RUNNING)
+        return -ENOENT;
+    sched->running--;
+    heap_remove(&sched->run_timers, &run->timer);
+    if (run->cancel_requested)
+        status = run->cancel_as;
+    if (status == SCHED_RUN_FAILED || status == SCHED_RUN_TIMED_OUT)
+        run_failed(sched, run, status, now_ms);
+    else
+        run_end(sched, run, status, now_ms);
+    start_pending(sched, now_ms);
+    return 0;
+}
+
+int sched_run_cancel(struct sched *sched, uint64_t run_id, int64_t now_ms)
+{
+    struct sched_run *run = sched_run_find(sched, run_id);
+    if (!run)
+        return -ENOENT;
+    run_stop(sched, run, SCHED_RUN_CANCELLED, now_ms);
+    return 0;
+}
+
+/* A run timer fired: a retry is due, or an attempt ran out of time. */
+static void run_timer_fired(struct sched *sched, struct sched_run *run, int64_t now_ms)
+{
+    heap_remove(&sched->run_timers, &run->timer);
+    if (run->status == SCHED_RUN_RETRYING)
+        run_launch(sched, run, now_ms);
+    else if (run->status == SCHED_RUN_RUNNING)
+        run_stop(sched, run, SCHED_RUN_TIMED_OUT, now_ms);
+}
+
+int sched_advance(struct sched *sched, int64_t now_ms)
+{
+    uint64_t started_before = sched->attempts_started;
+    struct heap_node *node;
+    while ((node = heap_peek(&sched->run_timers)) && node->key <= now_ms)
+        run_timer_fired(sched, heap_entry(node, struct sched_run, timer), now_ms);
+    while ((node = heap_peek(&sched->job_timers)) && node->key <= now_ms)
+        job_fire_due(sched, heap_entry(node, struct sched_job, timer), now_ms);
+    start_pending(sched, now_ms);
+    return (int)(sched->attempts_started - started_before);
+}
+
+int64_t sched_next_wakeup_ms(const struct sched *sched)
+{
+    struct heap_node *a = heap_peek(&sched->run_timers), *b = heap_peek(&sched->job_timers);
+    if (!a && !b)
+        return -1;
+    if (!a || !b)
+        return a ? a->key : b->key;
+    return a->key < b->key ? a->key : b->key;
+}
+
+/* ---- lifetime --------------------------------------------------------- */
+
+struct sched *sched_new(const struct sched_config *config, const struct sched_hooks *hooks)
+{
+    struct sched *sched = g_new0(struct sched, 1);
+    if (config)
+        sched->config = *config;
+    if (sched->config.misfire_grace_ms <= 0)
+        sched->config.misfire_grace_ms = DEFAULT_MISFIRE_GRACE_MS;
+    if (sched->config.max_run_all <= 0)
+        sched->config.max_run_all = DEFAULT_MAX_RUN_ALL;
+    sched->next_run_id = sched->config.first_run_id ? sched->config.first_run_id : 1;
+    sched->rng = sched->config.seed ? sched->config.seed : UINT64_C(0x9E3779B97F4A7C15);
+    if (hooks)
+        sched->hooks = *hooks;
+    sched->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)job_free);
+    sched->runs =
+        g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)run_free);
+    heap_init(&sched->job_timers);
+    heap_init(&sched->run_timers);
+    g_queue_init(&sched->pending);
+    return sched;
+}
+
+void sched_free(struct sched *sched)
+{
+    if (!sched)
+        return;
+    g_queue_clear(&sched->pending);
+    /* Jobs first: job_free() detaches the runs it lists, which go next. */
+    g_hash_table_destroy(sched->jobs);
+    g_hash_table_destroy(sched->runs);
+    heap_release(&sched->job_timers);
+    heap_release(&sched->run_timers);
+    g_free(sched);
+}

@@ -1,0 +1,203 @@
+/*
+ * sched - the scheduling core: which run starts when, and what happens to it.
+ *
+ * Vocabulary (as pg_cron): a *job* is the definition; a *slot* is one instant
+ * its schedule names; a *run* is one execution of a slot (or of a manual
+ * trigger); an *attempt* is one process of a run, retried per the job's
+ * retry_policy.
+ *
+ * Pure logic: no I/O, no clock, no globals.  Time is always an argument
+ * (`now_ms`, Unix milliseconds), randomness comes from a seeded generator in the
+ * config, and everything the outside world must do - store a run before its
+ * executor starts, start or stop an executor, record a decision - is asked of
+ * the caller through struct sched_hooks, synchronously, from inside the call
+ * that decided it.  The daemon's loop drives it: after any call, arm one timer
+ * for sched_next_wakeup_ms() and call sched_advance() when it fires.
+ *
+ * Every job with a schedule sits in one timer heap keyed by its next fire
+ * time, as do retry and timeout timers of runs, so a create, update, delete,
+ * pause or resume changes the live schedule at once in O(log n).
+ *
+ * Run states:
+ *   PENDING   -> RUNNING (capacity free) | CANCELLED
+ *   RUNNING   -> COMPLETED | FAILED | TIMED_OUT | CANCELLED | INTERRUPTED,
+ *                or RETRYING when the attempt failed and the policy allows more
+ *   RETRYING  -> RUNNING (the backoff delay passed) | CANCELLED
+ *   SKIPPED   (final: a slot that did not run, with the reason in a decision)
+ *   WAITING, UPSTREAM_FAILED belong to the dependency issue.
+ */
+#ifndef OVSCHED_SCHED_SCHED_H
+#define OVSCHED_SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/heap.h"
+#include "cron/cron.h"
+#include "sched/backoff.h"
+
+enum sched_run_status {
+    SCHED_RUN_PENDING,
+    SCHED_RUN_WAITING,
+    SCHED_RUN_RUNNING,
+    SCHED_RUN_RETRYING,
+    SCHED_RUN_COMPLETED,
+    SCHED_RUN_FAILED,
+    SCHED_RUN_TIMED_OUT,
+    SCHED_RUN_CANCELLED,
+    SCHED_RUN_SKIPPED,
+    SCHED_RUN_UPSTREAM_FAILED,
+    SCHED_RUN_INTERRUPTED,
+    SCHED_RUN_STATUS_COUNT,
+};
+
+enum sched_concurrency {
+    SCHED_CONCURRENCY_ALLOW,
+    SCHED_CONCURRENCY_FORBID,
+    SCHED_CONCURRENCY_REPLACE
+};
+enum sched_misfire { SCHED_MISFIRE_RUN_ONCE, SCHED_MISFIRE_SKIP, SCHED_MISFIRE_RUN_ALL };
+enum sched_trigger { SCHED_TRIGGER_SCHEDULE, SCHED_TRIGGER_MANUAL };
+
+/* What the scheduler decided about a slot or a range of slots. */
+enum sched_decision_kind {
+    SCHED_DECISION_FIRED,            /* a run was created for the slot */
+    SCHED_DECISION_SHIFTED_DST,      /* fired, at the end of a DST gap */
+    SCHED_DECISION_SKIPPED_DST,      /* a slot inside a DST gap under on_gap: skip, reported
+                                        with the fire that follows the gap */
+    SCHED_DECISION_SKIPPED_FORBID,   /* a run was still in flight (concurrency forbid) */
+    SCHED_DECISION_SKIPPED_MISFIRE,  /* missed (daemon down or late) under misfire skip */
+    SCHED_DECISION_SKIPPED_DEADLINE, /* missed by more than starting_deadline */
+    SCHED_DECISION_COALESCED,        /* missed, folded into one run (misfire run_once) */
+    SCHED_DECISION_REPLACED,         /* the run in flight was cancelled for this slot */
+    SCHED_DECISION_KIND_COUNT,
+};
+
+const char *sched_run_status_to_string(enum sched_run_status status);
+int sched_run_status_from_string(const char *text, enum sched_run_status *ret);
+const char *sched_concurrency_to_string(enum sched_concurrency policy);
+int sched_concurrency_from_string(const char *text, enum sched_concurrency *ret);
+const char *sched_misfire_to_string(enum sched_misfire policy);
+int sched_misfire_from_string(const char *text, enum sched_misfire *ret);
+const char *sched_decision_kind_to_string(enum sched_decision_kind kind);
+bool sched_run_status_is_final(enum sched_run_status status);
+
+struct sched_job;
+
+struct sched_run {
+    uint64_t id;
+    struct sched_job *job; /* NULL once the job was removed */
+    const char *job_id;    /* owned by the run: valid after the job is gone */
+    enum sched_run_status status;
+    enum sched_trigger trigger;
+    int attempt;             /* 1 for the first attempt */
+    int64_t scheduled_at_ms; /* the slot; for manual runs the trigger time */
+    int64_t started_at_ms;   /* of the current attempt; 0 before */
+    int64_t finished_at_ms;  /* 0 until final */
+    int64_t deadline_ms;     /* the current attempt's timeout; 0 = none */
+    struct heap_node timer;  /* retry or timeout */
+    struct sched_backoff backoff;
+    bool cancel_requested;
+    enum sched_run_status cancel_as; /* TIMED_OUT or CANCELLED, once requested */
+};
+
+struct sched_decision {
+    const char *job_id;
+    enum sched_decision_kind kind;
+    int64_t first_slot_ms; /* a range of slots: first == last for one slot */
+    int64_t last_slot_ms;
+    uint64_t count;  /* slots in the range */
+    uint64_t run_id; /* the run created, if any (0 = none) */
+};
+
+/* What the caller does for the core.  Each hook is called synchronously from
+ * inside a sched_* call; none may call back into the scheduler. */
+struct sched_hooks {
+    void *ctx;
+    /* RUN must start an attempt now: persist it, then start its executor. */
+    void (*run_start)(void *ctx, struct sched_run *run);
+    /* RUN's executor must stop (timeout, replace, cancel); the caller reports
+     * the end through sched_run_finished() as usual. */
+    void (*run_stop)(void *ctx, struct sched_run *run);
+    /* RUN changed status (persist it, emit an event). */
+    void (*run_changed)(void *ctx, struct sched_run *run);
+    /* A decision about a slot (the decision log). */
+    void (*decision)(void *ctx, const struct sched_decision *decision);
+};
+
+struct sched_config {
+    int max_in_flight;        /* global cap on RUNNING runs; 0 = no cap */
+    int64_t misfire_grace_ms; /* a slot later than this counts as missed (default 60 s) */
+    int max_run_all;          /* misfire run_all: most runs per catch-up (default 100) */
+    uint64_t first_run_id;    /* ids continue from the store's (default 1) */
+    uint64_t seed;            /* backoff randomization */
+};
+
+/* A job as the core needs it.  The caller parses and validates; the core
+ * takes ownership of EXPR (also on failure) and borrows ZONE, which must
+ * outlive the job. */
+struct sched_job_spec {
+    const char *id;
+    struct cron_expr *expr;     /* NULL: no schedule (manual or one-shot) */
+    const struct tz_zone *zone; /* required with EXPR */
+    struct cron_dst_policy dst_policy;
+    int64_t anchor_at;  /* @every counts from here (Unix s) */
+    int64_t once_at_ms; /* one-shot `at`; 0 = none */
+    bool paused;
+    enum sched_concurrency concurrency;
+    enum sched_misfire misfire;
+    int64_t starting_deadline_ms; /* 0 = none */
+    int64_t timeout_ms;           /* per attempt; 0 = none */
+    struct sched_retry_policy retry;
+};
+
+struct sched;
+
+/* Returns NULL on allocation failure.  CONFIG may be NULL for the defaults. */
+struct sched *sched_new(const struct sched_config *config, const struct sched_hooks *hooks);
+/* Frees the scheduler, its jobs and its runs; no hook is called. */
+void sched_free(struct sched *sched);
+
+/* Create or replace job SPEC->id as of NOW_MS; its next fire time is computed
+ * from NOW_MS on (a replaced job keeps its runs in flight).  Returns 0 or
+ * -ENOMEM. */
+int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_t now_ms);
+/* Remove job ID from the schedule; runs in flight go on, detached.  Returns 0
+ * or -ENOENT. */
+int sched_job_remove(struct sched *sched, const char *id);
+int sched_job_pause(struct sched *sched, const char *id);
+int sched_job_resume(struct sched *sched, const char *id, int64_t now_ms);
+
+/* Start a manual run of job ID now (concurrency policy and the global cap
+ * apply).  Returns 0 with the run in *ret_run, -ENOENT, or -EBUSY when forbid
+ * refuses it. */
+int sched_job_run_now(struct sched *sched, const char *id, int64_t now_ms,
+                      struct sched_run **ret_run);
+
+/* The job's next fire time in ms, or -1 when none is scheduled (paused, no
+ * schedule, or the schedule ended).  Returns -ENOENT for an unknown job. */
+int sched_job_next_fire(const struct sched *sched, const char *id, int64_t *ret_next_ms);
+size_t sched_job_count(const struct sched *sched);
+/* Runs of job ID that are not final. */
+int sched_job_runs_in_flight(const struct sched *sched, const char *id);
+
+/* The executor of RUN_ID ended: STATUS is COMPLETED, FAILED or TIMED_OUT (a
+ * run stopped by the core ends as the core asked: TIMED_OUT or CANCELLED).
+ * Retries per policy.  Returns 0, or -ENOENT for an unknown or final run. */
+int sched_run_finished(struct sched *sched, uint64_t run_id, enum sched_run_status status,
+                       int64_t now_ms);
+/* Cancel RUN_ID: pending and retrying runs end at once; running ones are
+ * stopped through run_stop.  Returns 0 or -ENOENT. */
+int sched_run_cancel(struct sched *sched, uint64_t run_id, int64_t now_ms);
+struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id);
+/* Runs that are RUNNING now. */
+int sched_runs_running(const struct sched *sched);
+
+/* Do everything due at NOW_MS: fire due slots (misfire and concurrency
+ * policies applied), start retries, enforce timeouts, start pending runs when
+ * capacity allows.  Returns how many runs were started. */
+int sched_advance(struct sched *sched, int64_t now_ms);
+/* When sched_advance() next has work: the earliest timer, or -1 when none. */
+int64_t sched_next_wakeup_ms(const struct sched *sched);
+
+#endif
