@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
-# `make run`.  The daemon (`ovsched serve`) arrives with the scheduling core;
-# until then this shows the time engine on the seed's example: the weekly
-# report, Mondays at 09:00 in New York, across the spring DST change, and a
-# 02:30 job on the day 02:30 does not exist.
+# `make run`: the daemon on http://127.0.0.1:8080 with SQLite under ./data, and
+# two example jobs so a newcomer sees runs at once: a heartbeat every 10 s and
+# the seed's weekly report (Mondays 09:00 in New York).  Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/ovsched
+listen=${OVSCHED_LISTEN:-127.0.0.1:8080}
+api="http://$listen/scheduler.v1.SchedulerService"
 
-echo "ovsched time engine - the daemon arrives with the scheduling core (see README)"
-echo
-echo "\$ $bin cron next '0 9 * * 1' --tz America/New_York --from 2026-03-01T00:00:00Z -n 4"
-"$bin" cron next '0 9 * * 1' --tz America/New_York --from 2026-03-01T00:00:00Z -n 4
-echo
-echo "\$ $bin cron next '30 2 * * *' --tz America/New_York --from 2026-03-07T00:00:00Z -n 3 --explain"
-"$bin" cron next '30 2 * * *' --tz America/New_York --from 2026-03-07T00:00:00Z -n 3 --explain
-echo
-echo "\$ $bin cron next '30 1 * * *' --tz America/New_York --from 2026-10-31T00:00:00Z -n 3 --explain"
-"$bin" cron next '30 1 * * *' --tz America/New_York --from 2026-10-31T00:00:00Z -n 3 --explain
-echo
-echo "\$ echo '{\"expr\": \"0 0 32 * *\"}' | $bin cron next"
-echo '{"expr": "0 0 32 * *"}' | "$bin" cron next
+"$bin" serve --listen "$listen" --data ./data &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM EXIT
+
+for _ in $(seq 1 100); do
+    curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break
+    kill -0 $pid 2>/dev/null || exit 1
+    sleep 0.1
+done
+
+create() { # create JSON: 409 (already there from an earlier run) is fine
+    curl -sS -o /dev/null -w '%{http_code}' "$api/CreateJob" -H 'Content-Type: application/json' \
+        -d "$1" | grep -qE '^(200|409)$'
+}
+create '{"job": {"id": "heartbeat", "name": "Heartbeat",
+  "executor": {"type": "shell", "command": ["sh", "-c", "echo alive at $(date -u +%H:%M:%S)"]},
+  "metadata": {"scheduling": {"cron": "*/10 * * * * *"}}}}'
+create '{"job": {"id": "weekly-report", "name": "Weekly Report",
+  "executor": {"type": "shell", "command": ["echo", "weekly report"], "timeout": "10m"},
+  "metadata": {"scheduling": {"cron": "0 9 * * 1", "timezone": "America/New_York",
+    "retry_policy": {"max_attempts": 5, "backoff": "exponential"}}}}}'
+
+cat <<MSG
+
+ovsched is running on http://$listen (data in ./data). Try:
+  curl -s $api/ListJobs -d '{}'
+  curl -s $api/ListJobRuns -d '{"job_id": "heartbeat", "page_size": 3}'
+  curl -s $api/GetJobStatus -d '{"job_id": "weekly-report"}'
+  build/ovsched cron next '0 9 * * 1' --tz America/New_York --explain
+Ctrl-C stops it.
+MSG
+wait $pid

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 
 #define OVSCHED_VERSION "0.1.0"
 
@@ -23,6 +24,7 @@ static const struct command {
     int (*main)(int argc, char **argv, FILE *in, FILE *out);
     const char *summary;
 } commands[] = {
+    {"serve", daemon_main, "run the scheduler daemon (--listen HOST:PORT --data DIR)"},
     {"cron", cli_cron_main, "cron next EXPR: preview when a schedule fires"},
     {"version", version_main, "print the version"},
 };
@@ -42,7 +44,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].main(argc - 2, argv + 2, stdin, stdout);
+            return commands[i].main(argc - 1, argv + 1, stdin, stdout); /* argv[0]: its name */
     fprintf(stderr, "ovsched: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_EXIT_USAGE;

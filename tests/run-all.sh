@@ -76,9 +76,12 @@ for bin in build/san/tests/*/test_*; do
     run_cmocka "asan/${bin#build/san/tests/}" "$bin"
 done
 
-for script in tests/e2e/test_*.sh; do
-    run_script "e2e/$(basename "$script" .sh)" "$script" build/ovsched
-    run_script "e2e-asan/$(basename "$script" .sh)" "$script" build/san/ovsched
+for script in tests/e2e/test_*.sh tests/e2e/test_*.py; do
+    runner=()
+    case "$script" in *.py) runner=(/usr/bin/python3) ;; esac
+    name=$(basename "${script%.*}")
+    run_script "e2e/$name" "${runner[@]}" "$script" build/ovsched
+    run_script "e2e-asan/$name" "${runner[@]}" "$script" build/san/ovsched
 done
 
 run_script "diff/croniter" /usr/bin/python3 tests/diff/test_croniter.py --bin build/ovsched

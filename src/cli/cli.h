@@ -1,7 +1,7 @@
 /*
  * cli - the client-side subcommands of the ovsched binary.
  *
- * Each entry point takes the arguments after its own name and returns the
+ * Each entry point takes its own name and the arguments after it and returns the
  * process exit status: 0 success, 1 the request failed (bad expression, unknown
  * zone), 2 bad usage.
  */
@@ -13,7 +13,7 @@
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
 /* `ovsched cron next [EXPR] [--tz ZONE] [--from TIME] [-n N] [--explain]`; with
- * no EXPR, the JSON-lines batch mode on IN and OUT. */
+ * no EXPR, the JSON-lines batch mode on IN and OUT.  ARGV[0] is "cron". */
 int cli_cron_main(int argc, char **argv, FILE *in, FILE *out);
 
 #endif

@@ -285,10 +285,11 @@ static int parse_args(int argc, char **argv, struct next_request *req)
 
 int cli_cron_main(int argc, char **argv, FILE *in, FILE *out)
 {
-    if (argc < 1 || strcmp(argv[0], "next") != 0) {
+    if (argc < 2 || strcmp(argv[1], "next") != 0) {
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    argc--, argv++; /* "next" stands where getopt expects the program's name */
     struct next_request req = {.zone = "UTC", .count = DEFAULT_COUNT, .from_at = time(NULL)};
     int r = parse_args(argc, argv, &req);
     if (r != 0)

@@ -310,7 +310,7 @@ int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_
     job->starting_deadline_ms = spec->starting_deadline_ms;
     job->timeout_ms = spec->timeout_ms;
     job->retry = spec->retry;
-    job_schedule(sched, job, now_ms);
+    job_schedule(sched, job, spec->resume_after_ms > 0 ? spec->resume_after_ms : now_ms);
     return 0;
 }
 

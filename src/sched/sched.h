@@ -143,6 +143,9 @@ struct sched_job_spec {
     struct cron_dst_policy dst_policy;
     int64_t anchor_at;  /* @every counts from here (Unix s) */
     int64_t once_at_ms; /* one-shot `at`; 0 = none */
+    int64_t resume_after_ms; /* > 0: the next slot is the first after this (the last
+                                settled slot before a restart, so slots missed while
+                                down meet the misfire policy); 0: after now */
     bool paused;
     enum sched_concurrency concurrency;
     enum sched_misfire misfire;

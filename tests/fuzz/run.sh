@@ -42,6 +42,7 @@ max_len_of() {
     case "$1" in
     fuzz_cron_*) echo 256 ;;
     fuzz_timefmt) echo 128 ;;
+    fuzz_job_doc) echo 1024 ;;
     *) echo 4096 ;;
     esac
 }

@@ -1,0 +1,622 @@
+/*
+ * api - routes and handlers.  See api.h.
+ *
+ * Every handler validates its whole request before it changes anything, and a
+ * change is committed to the store before the core hears of it, so a request
+ * that fails leaves no trace and one that succeeds survives a kill -9 the
+ * moment it is answered.
+ */
+#include "api/api.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/job_doc.h"
+#include "base/timefmt.h"
+#include "daemon/daemon.h"
+
+#define RPC_PREFIX        "/scheduler.v1.SchedulerService/"
+#define DEFAULT_PAGE_SIZE 50
+#define MAX_PAGE_SIZE     1000
+#define MAX_PREVIEW       1000
+
+struct reply {
+    struct http_response *resp;
+};
+
+static const struct {
+    int error;
+    int status;
+    const char *code;
+} error_table[] = {
+    {-EINVAL, 400, "invalid_argument"},    {-ENOENT, 404, "not_found"},
+    {-EEXIST, 409, "already_exists"},      {-ESTALE, 409, "aborted"},
+    {-EBUSY, 409, "failed_precondition"},  {-EACCES, 401, "unauthenticated"},
+    {-EPERM, 403, "permission_denied"},    {-ENOSYS, 404, "unimplemented"},
+    {-EMSGSIZE, 413, "payload_too_large"}, {-ENOMEM, 503, "resource_exhausted"},
+};
+
+static void reply_json(struct http_response *resp, int status, json_t *body)
+{
+    resp->status = status;
+    resp->body = json_dumps(body, JSON_COMPACT);
+    resp->body_len = resp->body ? strlen(resp->body) : 0;
+    json_decref(body);
+}
+
+static void reply_error(struct http_response *resp, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reply_error(struct http_response *resp, int error, const char *fmt, ...)
+{
+    char message[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    int status = 500;
+    const char *code = "internal";
+    for (size_t i = 0; i < G_N_ELEMENTS(error_table); i++) {
+        if (error_table[i].error == error) {
+            status = error_table[i].status;
+            code = error_table[i].code;
+        }
+    }
+    reply_json(resp, status, json_pack("{ss ss}", "code", code, "message", message));
+}
+
+static void reply_store_error(struct http_response *resp, int error, const struct store_error *e,
+                              const char *what)
+{
+    if (error == -EBUSY || error == -EIO || error == -ENOSPC || error == -ENOMEM)
+        reply_error(resp, error == -ENOMEM ? -ENOMEM : -EIO, "%s: store error: %s", what,
+                    e->message);
+    else
+        reply_error(resp, error, "%s: %s", what, e->message);
+}
+
+/* A required string member, or an error reply. */
+static const char *need_string(json_t *body, const char *key, struct http_response *resp)
+{
+    json_t *v = json_object_get(body, key);
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        reply_error(resp, -EINVAL, "%s: required, a non-empty string", key);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* Keys the API adds to a job's view; a client may send them back, they are
+ * not part of the document. */
+static void strip_view_keys(json_t *job)
+{
+    static const char *const keys[] = {"version", "created_at", "updated_at", "next_run_time"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        json_object_del(job, keys[i]);
+}
+
+static json_t *job_reply(struct daemon *d, const char *id)
+{
+    struct store_job job;
+    if (store_job_get(d->store, id, &job, NULL) < 0)
+        return json_object();
+    json_t *view = daemon_job_view(d, &job);
+    store_job_release(&job);
+    return view;
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+/* Validate JOB into a doc; reply 400 on failure. */
+static struct job_doc *parse_job(struct daemon *d, json_t *job, int64_t anchor_ms,
+                                 struct http_response *resp)
+{
+    struct job_doc *doc = NULL;
+    struct job_doc_error err;
+    if (!json_is_object(job)) {
+        reply_error(resp, -EINVAL, "job: required, an object");
+        return NULL;
+    }
+    json_t *copy = json_deep_copy(job);
+    strip_view_keys(copy);
+    int r = job_doc_parse(copy, d->zones, anchor_ms, &doc, &err);
+    json_decref(copy);
+    if (r < 0) {
+        reply_error(resp, r, "%s", r == -EINVAL ? err.message : "out of memory");
+        return NULL;
+    }
+    return doc;
+}
+
+/* Give DOC's schedule to the core and remember its document. */
+static void activate(struct daemon *d, struct job_doc *doc, int64_t now_ms)
+{
+    struct sched_job_spec spec;
+    job_doc_take_spec(doc, &spec);
+    g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
+    sched_job_put(d->sched, &spec, now_ms);
+}
+
+static void create_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    int64_t now = daemon_now_ms();
+    struct job_doc *doc = parse_job(d, json_object_get(body, "job"), now, resp);
+    if (!doc)
+        return;
+    char *text = json_dumps(doc->json, JSON_COMPACT);
+    struct store_job rec = {.id = doc->id,
+                            .campaign_id = doc->campaign_id,
+                            .status = doc->status,
+                            .json = text,
+                            .created_at_ms = now};
+    struct store_error err = {0};
+    int r = store_job_create(d->store, &rec, &err);
+    free(text);
+    if (r == -EEXIST)
+        reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
+    else if (r < 0)
+        reply_store_error(resp, r, &err, "job");
+    if (r == 0) {
+        activate(d, doc, now);
+        reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
+    }
+    job_doc_free(doc);
+}
+
+static int64_t requested_version(json_t *body, json_t *job)
+{
+    json_t *v = json_object_get(body, "version");
+    if (!v)
+        v = json_object_get(job, "version");
+    return json_is_integer(v) ? json_integer_value(v) : STORE_VERSION_ANY;
+}
+
+/* Store DOC over job DOC->id if its version is EXPECTED; reply on failure. */
+static int store_update(struct daemon *d, struct job_doc *doc, int64_t expected,
+                        struct http_response *resp)
+{
+    char *text = json_dumps(doc->json, JSON_COMPACT);
+    struct store_job rec = {.id = doc->id,
+                            .campaign_id = doc->campaign_id,
+                            .status = doc->status,
+                            .json = text,
+                            .updated_at_ms = daemon_now_ms()};
+    struct store_error err = {0};
+    int r = store_job_update(d->store, &rec, expected, NULL, &err);
+    free(text);
+    if (r == -ESTALE)
+        reply_error(resp, r,
+                    "job.version: job '%s' changed since version %lld; read it again and retry",
+                    doc->id, (long long)expected);
+    else if (r == -ENOENT)
+        reply_error(resp, r, "job.id: no job '%s'", doc->id);
+    else if (r < 0)
+        reply_store_error(resp, r, &err, "job");
+    return r;
+}
+
+static void update_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    json_t *job = json_object_get(body, "job");
+    const char *id = json_is_object(job) ? json_string_value(json_object_get(job, "id")) : NULL;
+    if (!id) {
+        reply_error(resp, -EINVAL, "job.id: required, the id of the job to update");
+        return;
+    }
+    struct store_job old;
+    if (store_job_get(d->store, id, &old, NULL) < 0) {
+        reply_error(resp, -ENOENT, "job.id: no job '%s'", id);
+        return;
+    }
+    int64_t created = old.created_at_ms;
+    store_job_release(&old);
+    struct job_doc *doc = parse_job(d, job, created, resp);
+    if (!doc)
+        return;
+    if (store_update(d, doc, requested_version(body, job), resp) == 0) {
+        activate(d, doc, daemon_now_ms());
+        reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
+    }
+    job_doc_free(doc);
+}
+
+static void delete_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    const char *id = need_string(body, "job_id", resp);
+    if (!id)
+        return;
+    struct store_error err = {0};
+    int r = store_job_delete(d->store, id, &err);
+    if (r == -ENOENT) {
+        reply_error(resp, r, "job_id: no job '%s'", id);
+        return;
+    }
+    if (r < 0) {
+        reply_store_error(resp, r, &err, "job_id");
+        return;
+    }
+    sched_job_remove(d->sched, id);
+    g_hash_table_remove(d->jobs, id);
+    reply_json(resp, 200, json_pack("{sb}", "success", 1));
+}
+
+static void get_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    const char *id = need_string(body, "job_id", resp);
+    struct store_job job;
+    if (!id)
+        return;
+    if (store_job_get(d->store, id, &job, NULL) < 0) {
+        reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
+        return;
+    }
+    reply_json(resp, 200, json_pack("{so}", "job", daemon_job_view(d, &job)));
+    store_job_release(&job);
+}
+
+/* page / page_size of BODY; reply 400 on bad values. */
+static int paging(json_t *body, int64_t *page, int64_t *size, struct http_response *resp)
+{
+    json_t *p = json_object_get(body, "page"), *s = json_object_get(body, "page_size");
+    *page = json_is_integer(p) ? json_integer_value(p) : 1;
+    *size = json_is_integer(s) ? json_integer_value(s) : DEFAULT_PAGE_SIZE;
+    if ((p && !json_is_integer(p)) || *page < 1) {
+        reply_error(resp, -EINVAL, "page: must be an integer >= 1");
+        return -EINVAL;
+    }
+    if ((s && !json_is_integer(s)) || *size < 1 || *size > MAX_PAGE_SIZE) {
+        reply_error(resp, -EINVAL, "page_size: must be an integer 1-%d", MAX_PAGE_SIZE);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static bool labels_match(json_t *doc, json_t *want)
+{
+    json_t *have = json_object_get(doc, "labels");
+    const char *key;
+    json_t *v;
+    json_object_foreach(want, key, v)
+    {
+        if (!json_equal(json_object_get(have, key), v))
+            return false;
+    }
+    return true;
+}
+
+static json_t *page_reply(const char *key, json_t *items, int64_t total, int64_t page, int64_t size)
+{
+    return json_pack("{so sI sI sI}", key, items, "total_count", (json_int_t)total, "page",
+                     (json_int_t)page, "total_pages", (json_int_t)((total + size - 1) / size));
+}
+
+static void list_jobs(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    int64_t page, size;
+    if (paging(body, &page, &size, resp) < 0)
+        return;
+    json_t *labels = json_object_get(body, "labels"),
+           *campaign = json_object_get(body, "campaign_id");
+    json_t *status = json_object_get(body, "status");
+    if ((labels && !json_is_object(labels)) || (campaign && !json_is_integer(campaign)) ||
+        (status && !json_is_string(status))) {
+        reply_error(resp, -EINVAL,
+                    "labels must be an object, campaign_id an integer, status a "
+                    "string");
+        return;
+    }
+    bool filter_labels = labels && json_object_size(labels) > 0;
+    struct store_job_filter filter = {
+        .status = json_string_value(status),
+        .has_campaign_id = campaign != NULL,
+        .campaign_id = campaign ? json_integer_value(campaign) : 0,
+        .offset = filter_labels ? 0 : (page - 1) * size,
+        .limit = filter_labels ? -1 : size,
+    };
+    struct store_job_list list;
+    struct store_error err = {0};
+    int r = store_job_list(d->store, &filter, &list, &err);
+    if (r < 0) {
+        reply_store_error(resp, r, &err, "ListJobs");
+        return;
+    }
+    json_t *jobs = json_array();
+    int64_t total = filter_labels ? 0 : list.total;
+    for (size_t i = 0; i < list.count; i++) {
+        json_t *view = daemon_job_view(d, &list.items[i]);
+        if (filter_labels && !labels_match(view, labels)) {
+            json_decref(view);
+            continue;
+        }
+        if (filter_labels && (total < (page - 1) * size || total >= page * size)) {
+            total++;
+            json_decref(view);
+            continue;
+        }
+        total += filter_labels;
+        json_array_append_new(jobs, view);
+    }
+    store_job_list_release(&list);
+    reply_json(resp, 200, page_reply("jobs", jobs, total, page, size));
+}
+
+/* ---- runs ------------------------------------------------------------- */
+
+static json_t *run_reply(struct daemon *d, uint64_t id)
+{
+    struct store_run run;
+    if (store_run_get(d->store, id, &run, NULL) < 0) {
+        char text[24];
+        snprintf(text, sizeof(text), "%llu", (unsigned long long)id);
+        return json_pack("{ss ss}", "id", text, "status", "PENDING");
+    }
+    json_t *view = daemon_run_view(&run);
+    store_run_release(&run);
+    return view;
+}
+
+static void run_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    const char *id = need_string(body, "job_id", resp);
+    struct sched_run *run = NULL;
+    if (!id)
+        return;
+    int r = sched_job_run_now(d->sched, id, daemon_now_ms(), &run);
+    if (r == -ENOENT) {
+        reply_error(resp, r, "job_id: no job '%s'", id);
+        return;
+    }
+    if (r == -EBUSY) {
+        reply_error(resp, r, "job '%s' has a run in flight and its concurrency_policy is forbid",
+                    id);
+        return;
+    }
+    reply_json(resp, 200, json_pack("{so}", "run", run_reply(d, run->id)));
+}
+
+static void list_job_runs(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    const char *id = need_string(body, "job_id", resp);
+    int64_t page, size;
+    if (!id || paging(body, &page, &size, resp) < 0)
+        return;
+    if (!g_hash_table_contains(d->jobs, id)) {
+        reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
+        return;
+    }
+    struct store_run_list list;
+    struct store_error err = {0};
+    int r = store_run_list(d->store, id, (page - 1) * size, size, &list, &err);
+    if (r < 0) {
+        reply_store_error(resp, r, &err, "ListJobRuns");
+        return;
+    }
+    json_t *runs = json_array();
+    for (size_t i = 0; i < list.count; i++)
+        json_array_append_new(runs, daemon_run_view(&list.items[i]));
+    reply_json(resp, 200, page_reply("runs", runs, list.total, page, size));
+    store_run_list_release(&list);
+}
+
+static void get_job_status(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    const char *id = need_string(body, "job_id", resp);
+    if (!id)
+        return;
+    json_t *doc = g_hash_table_lookup(d->jobs, id);
+    if (!doc) {
+        reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
+        return;
+    }
+    struct store_run_list list;
+    json_t *current = json_null(), *last = json_null(), *retry = json_null();
+    if (store_run_list(d->store, id, 0, 20, &list, NULL) == 0) {
+        for (size_t i = 0; i < list.count; i++) {
+            struct store_run *run = &list.items[i];
+            enum sched_run_status status = SCHED_RUN_PENDING;
+            sched_run_status_from_string(run->status, &status);
+            bool final = sched_run_status_is_final(status);
+            if (!final && json_is_null(current)) {
+                current = daemon_run_view(run);
+                if (status == SCHED_RUN_RETRYING)
+                    retry = json_pack("{si}", "attempt", run->attempt);
+            } else if (final && json_is_null(last)) {
+                last = daemon_run_view(run);
+            }
+        }
+        store_run_list_release(&list);
+    }
+    int64_t next = -1;
+    sched_job_next_fire(d->sched, id, &next);
+    const char *status = json_string_value(json_object_get(doc, "status"));
+    const char *reason = NULL;
+    if (strcmp(status, "ACTIVE") != 0)
+        reason = "the job is not ACTIVE";
+    else if (json_is_null(current) && next < 0)
+        reason = "the job has no upcoming fire time (no schedule, or it ended)";
+    char next_text[TIMEFMT_RFC3339_SIZE];
+    reply_json(resp, 200,
+               json_pack("{ss ss so so so so s[] so}", "job_id", id, "status", status,
+                         "next_run_time",
+                         next >= 0 ? json_string(timefmt_rfc3339_format(next / 1000, next_text))
+                                   : json_null(),
+                         "current_run", current, "last_run", last, "retry", retry, "blocked_by",
+                         "reason", reason ? json_string(reason) : json_null()));
+}
+
+static void set_status(struct daemon *d, json_t *body, const char *status,
+                       struct http_response *resp)
+{
+    const char *id = need_string(body, "job_id", resp);
+    if (!id)
+        return;
+    json_t *doc = g_hash_table_lookup(d->jobs, id);
+    if (!doc) {
+        reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
+        return;
+    }
+    json_t *copy = json_deep_copy(doc);
+    json_object_set_new(copy, "status", json_string(status));
+    struct job_doc *parsed = NULL;
+    struct store_job old;
+    int64_t created = daemon_now_ms();
+    if (store_job_get(d->store, id, &old, NULL) == 0) {
+        created = old.created_at_ms;
+        store_job_release(&old);
+    }
+    struct job_doc_error err;
+    if (job_doc_parse(copy, d->zones, created, &parsed, &err) < 0) {
+        reply_error(resp, -EINVAL, "%s", err.message);
+    } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0) {
+        activate(d, parsed, daemon_now_ms());
+        reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
+    }
+    job_doc_free(parsed);
+    json_decref(copy);
+}
+
+static void pause_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    set_status(d, body, "PAUSED", resp);
+}
+
+static void resume_job(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    set_status(d, body, "ACTIVE", resp);
+}
+
+/* ---- preview ------------------------------------------------------------ */
+
+static void preview_schedule(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    json_t *count = json_object_get(body, "count");
+    const char *from = json_string_value(json_object_get(body, "from")), *reason = NULL;
+    int64_t n = json_is_integer(count) ? json_integer_value(count) : 10,
+            from_s = daemon_now_ms() / 1000;
+    if (n < 1 || n > MAX_PREVIEW) {
+        reply_error(resp, -EINVAL, "count: must be an integer 1-%d", MAX_PREVIEW);
+        return;
+    }
+    if (from && timefmt_rfc3339_parse(from, &from_s, &reason) < 0) {
+        reply_error(resp, -EINVAL, "from: %s", reason);
+        return;
+    }
+    /* The same validation as a job's scheduling block. */
+    json_t *scheduling = json_deep_copy(body);
+    json_object_del(scheduling, "count");
+    json_object_del(scheduling, "from");
+    json_t *job = json_pack("{s{so}}", "metadata", "scheduling", scheduling);
+    struct job_doc *doc = NULL;
+    struct job_doc_error err;
+    int r = job_doc_parse(job, d->zones, from_s * 1000, &doc, &err);
+    json_decref(job);
+    if (r < 0) {
+        reply_error(resp, -EINVAL, "%s", err.message);
+        return;
+    }
+    if (!doc->spec.expr) {
+        job_doc_free(doc);
+        reply_error(resp, -EINVAL, "metadata.scheduling.cron: required for a preview");
+        return;
+    }
+    struct cron_schedule schedule = {doc->spec.expr, doc->spec.zone, doc->spec.dst_policy, from_s};
+    json_t *times = json_array(), *notes = json_array();
+    struct cron_fire fire;
+    char text[TIMEFMT_RFC3339_SIZE], note[512];
+    int64_t after = from_s;
+    for (int64_t i = 0; i < n && cron_schedule_next(&schedule, after, &fire) == 0; i++) {
+        json_array_append_new(times, json_string(timefmt_rfc3339_format(fire.at, text)));
+        cron_fire_explain(&schedule, &fire, note, sizeof(note));
+        json_array_append_new(notes, json_string(note));
+        after = fire.at;
+    }
+    reply_json(resp, 200,
+               json_pack("{so so ss}", "times", times, "notes", notes, "timezone",
+                         tz_zone_name(doc->spec.zone)));
+    job_doc_free(doc);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+typedef void (*rpc_handler)(struct daemon *d, json_t *body, struct http_response *resp);
+
+static const struct route {
+    const char *method; /* RPC method name */
+    rpc_handler handler;
+    bool mutates;
+} routes[] = {
+    {"CreateJob", create_job, true},
+    {"UpdateJob", update_job, true},
+    {"DeleteJob", delete_job, true},
+    {"GetJob", get_job, false},
+    {"ListJobs", list_jobs, false},
+    {"RunJob", run_job, true},
+    {"ListJobRuns", list_job_runs, false},
+    {"GetJobStatus", get_job_status, false},
+    {"PauseJob", pause_job, true},
+    {"ResumeJob", resume_job, true},
+    {"PreviewSchedule", preview_schedule, false},
+};
+
+static bool authorized(struct daemon *d, const struct http_request *req)
+{
+    const char *token = d->config.admin_token;
+    if (!token || !*token)
+        return true;
+    const char *header = http_request_header(req, "Authorization");
+    if (!header || strncmp(header, "Bearer ", 7) != 0)
+        return false;
+    const char *given = header + 7;
+    size_t a = strlen(given), b = strlen(token);
+    unsigned char diff = (unsigned char)(a != b);
+    for (size_t i = 0; i < a && i < b; i++)
+        diff |= (unsigned char)(given[i] ^ token[i]); /* no early exit: timing */
+    return diff == 0;
+}
+
+void api_handle(struct daemon *d, const struct http_request *req, struct http_response *resp)
+{
+    const char *path = http_request_path(req), *method = http_request_method(req);
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
+        reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
+        return;
+    }
+    if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {
+        reply_error(resp, -ENOSYS, "no route %s %s", method, path);
+        return;
+    }
+    const char *name = path + strlen(RPC_PREFIX);
+    const struct route *route = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
+        if (strcmp(routes[i].method, name) == 0)
+            route = &routes[i];
+    if (!route) {
+        reply_error(resp, -ENOSYS, "unknown method '%s'", name);
+        return;
+    }
+    if (strcmp(method, "POST") != 0) {
+        resp->status = 405;
+        reply_json(resp, 405,
+                   json_pack("{ss ss}", "code", "method_not_allowed", "message",
+                             "RPC methods take POST with a JSON body"));
+        return;
+    }
+    if (!authorized(d, req)) {
+        reply_error(resp, -EACCES, "missing or invalid bearer token (Authorization: Bearer ...)");
+        return;
+    }
+    size_t len;
+    const char *text = http_request_body(req, &len);
+    json_error_t jerr;
+    json_t *body = len ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr) : json_object();
+    if (!body || !json_is_object(body)) {
+        reply_error(resp, -EINVAL, "request body: %s", body ? "must be a JSON object" : jerr.text);
+        json_decref(body);
+        return;
+    }
+    route->handler(d, body, resp);
+    json_decref(body);
+}

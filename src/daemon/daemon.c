@@ -1,0 +1,655 @@
+/*
+ * daemon - the loop of `ovsched serve`.  See daemon.h.
+ *
+ * The core calls the hooks below synchronously and they must not call back
+ * into it; an attempt that cannot start (its slot already ran before a crash,
+ * its executor failed to spawn) is therefore queued in `deferred` and handed to
+ * the core by daemon_settle() once the core's call has returned.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/job_doc.h"
+#include "base/timefmt.h"
+
+#define STOP_GRACE_DEFAULT_MS 10000
+#define TASK_STOP_GRACE_MS    5000
+
+struct run_result {
+    bool has_exit_code;
+    int exit_code;
+    char *output;
+    char *error;
+};
+
+struct deferred {
+    uint64_t run_id;
+    enum sched_run_status status;
+};
+
+struct task_ctx {
+    struct daemon *d;
+    uint64_t run_id;
+};
+
+static void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Structured log line on stderr: `level=info msg="..."`. */
+static void log_line(const char *level, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    char at[TIMEFMT_RFC3339_SIZE];
+    fprintf(stderr, "time=%s level=%s msg=\"%s\"\n",
+            timefmt_rfc3339_format(daemon_now_ms() / 1000, at), level, text);
+}
+
+int64_t daemon_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void result_free(struct run_result *r)
+{
+    if (!r)
+        return;
+    g_free(r->output);
+    g_free(r->error);
+    g_free(r);
+}
+
+static void defer_finish(struct daemon *d, uint64_t run_id, enum sched_run_status status,
+                         const char *error)
+{
+    struct deferred *item = g_new(struct deferred, 1);
+    item->run_id = run_id;
+    item->status = status;
+    if (error) {
+        struct run_result *r = g_new0(struct run_result, 1);
+        r->error = g_strdup(error);
+        g_hash_table_replace(d->results, g_memdup2(&run_id, sizeof(run_id)), r);
+    }
+    g_queue_push_tail(&d->deferred, item);
+}
+
+static const char *trigger_text(enum sched_trigger trigger)
+{
+    return trigger == SCHED_TRIGGER_SCHEDULE ? STORE_TRIGGER_SCHEDULE : "manual";
+}
+
+/* The store's view of RUN, with the last attempt's result when there is one. */
+static struct store_run store_view(struct daemon *d, const struct sched_run *run)
+{
+    struct run_result *r = g_hash_table_lookup(d->results, &run->id);
+    return (struct store_run){
+        .id = run->id,
+        .job_id = run->job_id,
+        .status = sched_run_status_to_string(run->status),
+        .trigger = trigger_text(run->trigger),
+        .attempt = run->attempt,
+        .scheduled_at_ms = run->scheduled_at_ms,
+        .started_at_ms = run->started_at_ms,
+        .finished_at_ms = run->finished_at_ms,
+        .has_exit_code = r && r->has_exit_code,
+        .exit_code = r ? r->exit_code : 0,
+        .output = r ? r->output : NULL,
+        .error = r ? r->error : NULL,
+    };
+}
+
+/* Insert RUN the first time, update it after.  Returns 0 or the store's error
+ * (-EEXIST: its slot already has a run). */
+static int record_run(struct daemon *d, const struct sched_run *run)
+{
+    struct store_run view = store_view(d, run);
+    struct store_error err;
+    if (g_hash_table_contains(d->stored, &run->id))
+        return store_run_update(d->store, &view, &err);
+    int r = store_run_insert(d->store, &view, NULL, &err);
+    if (r == 0)
+        g_hash_table_add(d->stored, g_memdup2(&run->id, sizeof(run->id)));
+    else if (r != -EEXIST)
+        log_line("error", "cannot record run %llu of %s: %s", (unsigned long long)run->id,
+                 run->job_id, err.message);
+    return r;
+}
+
+static void finish_stop(struct daemon *d);
+
+/* ---- executors ---------------------------------------------------------- */
+
+static void on_task_done(struct exec_task *task, const struct exec_result *result, void *ctx)
+{
+    (void)task;
+    struct task_ctx *tc = ctx;
+    struct daemon *d = tc->d;
+    uint64_t id = tc->run_id;
+    g_free(tc);
+    g_hash_table_remove(d->tasks, &id);
+    struct run_result *r = g_new0(struct run_result, 1);
+    r->has_exit_code = result->exit_code >= 0;
+    r->exit_code = result->exit_code;
+    r->output = g_strndup(result->output, result->output_len);
+    r->error = g_strdup(result->error);
+    g_hash_table_replace(d->results, g_memdup2(&id, sizeof(id)), r);
+    enum sched_run_status status =
+        result->outcome == EXEC_SUCCEEDED ? SCHED_RUN_COMPLETED : SCHED_RUN_FAILED;
+    if (d->stopping)
+        status = SCHED_RUN_INTERRUPTED;
+    d->in_sched = true;
+    sched_run_finished(d->sched, id, status, daemon_now_ms());
+    d->in_sched = false;
+    daemon_settle(d);
+    if (d->stopping && g_hash_table_size(d->tasks) == 0)
+        finish_stop(d);
+}
+
+/* NULL-terminated copies of a JSON array of strings / an object of strings. */
+static char **string_vector(json_t *array)
+{
+    size_t n = json_array_size(array), i;
+    char **out = g_new0(char *, n + 1);
+    json_t *v;
+    json_array_foreach(array, i, v) out[i] = g_strdup(json_string_value(v));
+    return out;
+}
+
+static char **pair_vector(json_t *object, const char *sep)
+{
+    char **out = g_new0(char *, json_object_size(object) + 1);
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach(object, key, v) out[i++] =
+        g_strconcat(key, sep, json_string_value(v), NULL);
+    return out;
+}
+
+static int start_shell(struct daemon *d, json_t *ex, struct task_ctx *tc, struct exec_task **task,
+                       struct exec_error *err)
+{
+    json_t *command = json_object_get(ex, "command");
+    char **argv = json_is_string(command) ? g_new0(char *, 2) : string_vector(command);
+    if (json_is_string(command))
+        argv[0] = g_strdup(json_string_value(command));
+    json_t *env = json_object_get(ex, "env");
+    char **envv = env ? pair_vector(env, "=") : NULL;
+    struct exec_shell_spec spec = {
+        .argv = (const char *const *)argv,
+        .shell = json_is_string(command) || json_is_true(json_object_get(ex, "shell")),
+        .env = (const char *const *)envv,
+        .cwd = json_string_value(json_object_get(ex, "cwd")),
+    };
+    int r = exec_shell_start(&d->loop, &spec, on_task_done, tc, task, err);
+    g_strfreev(argv);
+    g_strfreev(envv);
+    return r;
+}
+
+static int start_http(struct daemon *d, json_t *ex, struct task_ctx *tc, struct exec_task **task,
+                      struct exec_error *err)
+{
+    json_t *headers = json_object_get(ex, "headers"),
+           *accepted = json_object_get(ex, "accepted_statuses");
+    char **headerv = headers ? pair_vector(headers, ": ") : NULL;
+    size_t n = json_array_size(accepted), i;
+    int *codes = g_new0(int, n + 1);
+    json_t *v;
+    json_array_foreach(accepted, i, v) codes[i] = (int)json_integer_value(v);
+    const char *body = json_string_value(json_object_get(ex, "body"));
+    int64_t timeout_ms = 0;
+    const char *timeout = json_string_value(json_object_get(ex, "timeout")), *reason;
+    if (timeout)
+        timefmt_duration_parse(timeout, strlen(timeout), &timeout_ms, &reason);
+    struct exec_http_spec spec = {
+        .method = json_string_value(json_object_get(ex, "method")),
+        .url = json_string_value(json_object_get(ex, "url")),
+        .headers = (const char *const *)headerv,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .accepted = codes,
+        .accepted_count = n,
+        .timeout_ms = (uint64_t)timeout_ms,
+    };
+    int r = exec_http_start(d->http_exec, &spec, on_task_done, tc, task, err);
+    g_strfreev(headerv);
+    g_free(codes);
+    return r;
+}
+
+/* Start the attempt's executor.  Returns 0, or an error with ERR filled. */
+static int start_task(struct daemon *d, const struct sched_run *run, struct exec_error *err)
+{
+    json_t *doc = g_hash_table_lookup(d->jobs, run->job_id);
+    json_t *ex = doc ? json_object_get(doc, "executor") : NULL;
+    const char *type = ex ? json_string_value(json_object_get(ex, "type")) : "noop";
+    struct task_ctx *tc = g_new(struct task_ctx, 1);
+    struct exec_task *task = NULL;
+    *tc = (struct task_ctx){d, run->id};
+    int r;
+    if (!doc) {
+        snprintf(err->reason, sizeof(err->reason), "the job was deleted");
+        r = -ENOENT;
+    } else if (strcmp(type, "shell") == 0) {
+        r = start_shell(d, ex, tc, &task, err);
+    } else if (strcmp(type, "http") == 0) {
+        r = start_http(d, ex, tc, &task, err);
+    } else {
+        /* noop, and event until the events issue delivers events */
+        r = exec_noop_start(&d->loop, on_task_done, tc, &task);
+    }
+    if (r < 0) {
+        g_free(tc);
+        return r;
+    }
+    g_hash_table_insert(d->tasks, g_memdup2(&run->id, sizeof(run->id)), task);
+    return 0;
+}
+
+/* ---- hooks from the core ---------------------------------------------- */
+
+static void hook_run_start(void *ctx, struct sched_run *run)
+{
+    struct daemon *d = ctx;
+    g_hash_table_remove(d->results, &run->id); /* a new attempt: forget the last one's */
+    int r = record_run(d, run);
+    if (r == -EEXIST) {
+        /* The slot already ran (before a restart): never run it twice. */
+        defer_finish(d, run->id, SCHED_RUN_SKIPPED, "this slot already has a run");
+        return;
+    }
+    struct exec_error err = {{0}};
+    if (start_task(d, run, &err) < 0) {
+        log_line("warn", "run %llu of %s cannot start: %s", (unsigned long long)run->id,
+                 run->job_id, err.reason);
+        defer_finish(d, run->id, SCHED_RUN_FAILED, err.reason);
+    }
+}
+
+static void hook_run_stop(void *ctx, struct sched_run *run)
+{
+    struct daemon *d = ctx;
+    struct exec_task *task = g_hash_table_lookup(d->tasks, &run->id);
+    if (task)
+        exec_task_stop(task, TASK_STOP_GRACE_MS);
+}
+
+static void hook_run_changed(void *ctx, struct sched_run *run)
+{
+    struct daemon *d = ctx;
+    bool skipped_slot =
+        run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, &run->id);
+    if (!skipped_slot)
+        record_run(d, run);
+    if (sched_run_status_is_final(run->status)) {
+        log_line("info", "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
+                 run->job_id, sched_run_status_to_string(run->status), run->attempt);
+        g_hash_table_remove(d->results, &run->id);
+        g_hash_table_remove(d->stored, &run->id);
+    }
+}
+
+static void hook_decision(void *ctx, const struct sched_decision *decision)
+{
+    struct daemon *d = ctx;
+    struct store_decision rec = {
+        .job_id = decision->job_id,
+        .kind = sched_decision_kind_to_string(decision->kind),
+        .first_slot_ms = decision->first_slot_ms,
+        .last_slot_ms = decision->last_slot_ms,
+        .count = (int64_t)decision->count,
+        .run_id = decision->run_id,
+        .at_ms = daemon_now_ms(),
+    };
+    store_decision_insert(d->store, &rec, NULL, NULL);
+}
+
+/* ---- the clock -------------------------------------------------------- */
+
+static void on_wakeup(uv_timer_t *timer)
+{
+    struct daemon *d = timer->data;
+    d->in_sched = true;
+    sched_advance(d->sched, daemon_now_ms());
+    d->in_sched = false;
+    daemon_settle(d);
+}
+
+void daemon_settle(struct daemon *d)
+{
+    struct deferred *item;
+    while ((item = g_queue_pop_head(&d->deferred))) {
+        d->in_sched = true;
+        sched_run_finished(d->sched, item->run_id, item->status, daemon_now_ms());
+        d->in_sched = false;
+        g_free(item);
+    }
+    if (d->stopping)
+        return;
+    int64_t next = sched_next_wakeup_ms(d->sched);
+    if (next < 0) {
+        uv_timer_stop(&d->wakeup);
+        return;
+    }
+    int64_t delay = next - daemon_now_ms();
+    uv_timer_start(&d->wakeup, on_wakeup, delay > 0 ? (uint64_t)delay : 0, 0);
+}
+
+/* ---- views -------------------------------------------------------------- */
+
+static json_t *time_or_null(int64_t at_ms)
+{
+    char text[TIMEFMT_RFC3339_SIZE];
+    return at_ms > 0 ? json_string(timefmt_rfc3339_format(at_ms / 1000, text)) : json_null();
+}
+
+json_t *daemon_job_view(struct daemon *d, const struct store_job *job)
+{
+    json_t *doc = json_loads(job->json, 0, NULL);
+    if (!doc)
+        doc = json_object();
+    int64_t next = -1;
+    sched_job_next_fire(d->sched, job->id, &next);
+    json_object_set_new(doc, "version", json_integer(job->version));
+    json_object_set_new(doc, "created_at", time_or_null(job->created_at_ms));
+    json_object_set_new(doc, "updated_at", time_or_null(job->updated_at_ms));
+    json_object_set_new(doc, "next_run_time", time_or_null(next));
+    return doc;
+}
+
+json_t *daemon_run_view(const struct store_run *run)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%llu", (unsigned long long)run->id);
+    json_t *view = json_pack("{ss ss ss ss si so so so}", "id", id, "job_id", run->job_id, "status",
+                             run->status, "trigger", run->trigger, "attempt", run->attempt,
+                             "scheduled_at", time_or_null(run->scheduled_at_ms), "started_at",
+                             time_or_null(run->started_at_ms), "finished_at",
+                             time_or_null(run->finished_at_ms));
+    json_object_set_new(view, "exit_code",
+                        run->has_exit_code ? json_integer(run->exit_code) : json_null());
+    json_object_set_new(view, "output", run->output ? json_string(run->output) : json_null());
+    json_object_set_new(view, "error", run->error ? json_string(run->error) : json_null());
+    json_object_set_new(view, "correlation_id",
+                        run->correlation_id ? json_string(run->correlation_id) : json_null());
+    return view;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+struct loaded_job {
+    char *id;
+    char *json;
+    int64_t created_at_ms;
+};
+
+static int collect_job(const struct store_job *job, void *userdata)
+{
+    struct loaded_job *lj = g_new(struct loaded_job, 1);
+    lj->id = g_strdup(job->id);
+    lj->json = g_strdup(job->json);
+    lj->created_at_ms = job->created_at_ms;
+    g_ptr_array_add(userdata, lj);
+    return 0;
+}
+
+static void loaded_job_free(struct loaded_job *lj)
+{
+    g_free(lj->id);
+    g_free(lj->json);
+    g_free(lj);
+}
+
+/* Put one stored job into the core, resuming after its last settled slot. */
+static void load_job(struct daemon *d, struct loaded_job *lj, int64_t now_ms)
+{
+    json_t *json = json_loads(lj->json, 0, NULL);
+    struct job_doc *doc = NULL;
+    struct job_doc_error err;
+    if (!json || job_doc_parse(json, d->zones, lj->created_at_ms, &doc, &err) < 0) {
+        log_line("error", "stored job %s no longer validates: %s", lj->id,
+                 json ? err.message : "invalid JSON");
+        json_decref(json);
+        return;
+    }
+    json_decref(json);
+    struct sched_job_spec spec;
+    job_doc_take_spec(doc, &spec);
+    int64_t last_slot = 0;
+    if (store_job_last_slot(d->store, lj->id, &last_slot, NULL) < 0)
+        last_slot = 0;
+    spec.resume_after_ms = last_slot > lj->created_at_ms ? last_slot : lj->created_at_ms;
+    g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
+    sched_job_put(d->sched, &spec, now_ms);
+    job_doc_free(doc);
+}
+
+static void on_interrupted(const struct store_run *run, const char *previous, void *userdata)
+{
+    (void)userdata;
+    log_line("warn", "run %llu of %s was %s when the daemon stopped: now INTERRUPTED",
+             (unsigned long long)run->id, run->job_id, previous);
+}
+
+static int load_state(struct daemon *d, char *err, size_t err_size)
+{
+    struct store_error serr = {0};
+    int64_t now = daemon_now_ms();
+    int r = store_runs_mark_interrupted(d->store, now, on_interrupted, d, &serr);
+    if (r < 0) {
+        snprintf(err, err_size, "recovery failed: %s", serr.message);
+        return r;
+    }
+    GPtrArray *jobs = g_ptr_array_new_with_free_func((GDestroyNotify)loaded_job_free);
+    r = store_job_foreach(d->store, collect_job, jobs, &serr);
+    if (r < 0) {
+        snprintf(err, err_size, "cannot read jobs: %s", serr.message);
+        g_ptr_array_free(jobs, TRUE);
+        return r;
+    }
+    for (guint i = 0; i < jobs->len; i++)
+        load_job(d, g_ptr_array_index(jobs, i), now);
+    log_line("info", "loaded %u jobs", jobs->len);
+    g_ptr_array_free(jobs, TRUE);
+    return 0;
+}
+
+/* ---- stop ------------------------------------------------------------------ */
+
+static void close_walk(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+static void finish_stop(struct daemon *d)
+{
+    uv_timer_stop(&d->wakeup);
+    if (g_hash_table_size(d->tasks) > 0) {
+        /* Past the grace period: stop what still runs; it is recorded INTERRUPTED. */
+        GHashTableIter it;
+        gpointer task;
+        g_hash_table_iter_init(&it, d->tasks);
+        while (g_hash_table_iter_next(&it, NULL, &task))
+            exec_task_stop(task, 1000);
+        return;
+    }
+    exec_http_free(d->http_exec);
+    d->http_exec = NULL;
+    uv_walk(&d->loop, close_walk, NULL);
+}
+
+static void on_grace_over(uv_timer_t *timer)
+{
+    finish_stop(timer->data);
+}
+
+static void on_signal(uv_signal_t *signal, int signum)
+{
+    struct daemon *d = signal->data;
+    if (d->stopping)
+        return;
+    log_line("info", "signal %d: stopping (running attempts get %lld ms)", signum,
+             (long long)d->config.stop_grace_ms);
+    d->stopping = true;
+    http_server_close(d->http);
+    d->http = NULL;
+    uv_timer_stop(&d->wakeup);
+    if (g_hash_table_size(d->tasks) == 0) {
+        finish_stop(d);
+        return;
+    }
+    uv_timer_start(&d->wakeup, on_grace_over, (uint64_t)d->config.stop_grace_ms, 0);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void on_http(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct daemon *d = ctx;
+    api_handle(d, req, resp);
+    daemon_settle(d);
+}
+
+static int daemon_init(struct daemon *d, char *err, size_t err_size)
+{
+    int r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
+    if (r < 0)
+        return r;
+    uint64_t max_id = 0;
+    store_run_max_id(d->store, &max_id, NULL);
+    struct sched_config sc = {.max_in_flight = d->config.max_in_flight,
+                              .first_run_id = max_id + 1,
+                              .seed = (uint64_t)daemon_now_ms()};
+    struct sched_hooks hooks = {d, hook_run_start, hook_run_stop, hook_run_changed, hook_decision};
+    d->sched = sched_new(&sc, &hooks);
+    d->zones = tz_cache_new();
+    d->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
+    d->tasks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    d->results =
+        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)result_free);
+    d->stored = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_queue_init(&d->deferred);
+    uv_loop_init(&d->loop);
+    d->loop.data = d; /* marks the loop as initialised for daemon_release() */
+    uv_timer_init(&d->loop, &d->wakeup);
+    d->wakeup.data = d;
+    if ((r = exec_http_new(&d->loop, &d->http_exec)) < 0) {
+        snprintf(err, err_size, "cannot start the http executor");
+        return r;
+    }
+    if ((r = load_state(d, err, err_size)) < 0)
+        return r;
+    struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
+    if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
+        return r;
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    d->sigterm.data = d->sigint.data = d;
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    return 0;
+}
+
+static void daemon_release(struct daemon *d)
+{
+    if (d->loop.data == d) {
+        /* Close what is still open (an error path): handles first, memory after. */
+        exec_http_free(d->http_exec);
+        d->http_exec = NULL;
+        http_server_close(d->http);
+        uv_walk(&d->loop, close_walk, NULL);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&d->loop);
+    }
+    sched_free(d->sched);
+    store_close(d->store);
+    tz_cache_free(d->zones);
+    if (d->jobs)
+        g_hash_table_destroy(d->jobs);
+    if (d->tasks)
+        g_hash_table_destroy(d->tasks);
+    if (d->results)
+        g_hash_table_destroy(d->results);
+    if (d->stored)
+        g_hash_table_destroy(d->stored);
+    g_queue_clear_full(&d->deferred, g_free);
+}
+
+static int parse_listen(const char *text, struct daemon_config *config)
+{
+    const char *colon = strrchr(text, ':');
+    char *end = NULL;
+    if (!colon)
+        return -EINVAL;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535)
+        return -EINVAL;
+    config->listen_host = g_strndup(text, (size_t)(colon - text));
+    config->listen_port = (int)port;
+    return 0;
+}
+
+int daemon_main(int argc, char **argv, FILE *in, FILE *out)
+{
+    (void)in;
+    static const struct option options[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"max-in-flight", required_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0},
+    };
+    struct daemon *d = g_new0(struct daemon, 1);
+    d->config = (struct daemon_config){
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
+    char *listen_host = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c == 'l' && parse_listen(optarg, &d->config) == 0) {
+            listen_host = (char *)d->config.listen_host;
+        } else if (c == 'd') {
+            d->config.data_dir = optarg;
+        } else if (c == 'm') {
+            d->config.max_in_flight = atoi(optarg);
+        } else {
+            fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
+                            "[--max-in-flight N]\n");
+            g_free(d);
+            return 2;
+        }
+    }
+    char err[512] = "";
+    int r = daemon_init(d, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "ovsched: %s\n", err);
+        daemon_release(d);
+        g_free(listen_host);
+        g_free(d);
+        return 1;
+    }
+    fprintf(out, "ovsched: listening on http://%s:%d (data in %s)\n", d->config.listen_host,
+            http_server_port(d->http), d->config.data_dir);
+    fflush(out);
+    daemon_settle(d);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    log_line("info", "stopped");
+    daemon_release(d);
+    g_free(listen_host);
+    g_free(d);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * daemon - `ovsched serve`: the loop that joins the scheduling core, the
+ * store, the executors and the HTTP API on one node.
+ *
+ * One libuv loop, one thread.  The core (src/sched) decides; this module does
+ * what it asks - records a run before its executor starts, starts and stops
+ * executors, writes decisions - and feeds back what happened: executor results
+ * and the clock.  After every change it arms one timer for the core's next
+ * wake-up, so a create, update or delete takes effect at once.
+ *
+ * Durability: job writes are committed before the API answers; a run is
+ * inserted (claiming its slot, unique per job and slot) before its executor
+ * starts.  At start-up, runs a previous process left in flight become
+ * INTERRUPTED, and each job resumes after its last settled slot, so slots
+ * missed while down meet the job's misfire policy.
+ */
+#ifndef OVSCHED_DAEMON_DAEMON_H
+#define OVSCHED_DAEMON_DAEMON_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "api/http_server.h"
+#include "exec/exec.h"
+#include "sched/sched.h"
+#include "store/store.h"
+#include "tz/tz.h"
+
+struct daemon_config {
+    const char *listen_host; /* "127.0.0.1" */
+    int listen_port;         /* 0: ephemeral */
+    const char *data_dir;    /* "./data" */
+    int max_in_flight;       /* 0: no cap */
+    int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
+    const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+};
+
+struct daemon {
+    struct daemon_config config;
+    uv_loop_t loop;
+    struct store *store;
+    struct sched *sched;
+    struct tz_cache *zones;
+    struct http_server *http;
+    struct exec_http *http_exec;
+    uv_timer_t wakeup;
+    uv_signal_t sigterm, sigint;
+    GHashTable *jobs;    /* id -> json_t *: the stored document of each job */
+    GHashTable *tasks;   /* run id -> struct exec_task *: attempts running */
+    GHashTable *results; /* run id -> struct run_result *: the last attempt's */
+    GHashTable *stored;  /* run ids already inserted in the store */
+    GQueue deferred;     /* results to hand to the core once its call returned */
+    bool in_sched;       /* inside a sched_* call: hooks must not call back */
+    bool stopping;
+};
+
+/* Unix ms now. */
+int64_t daemon_now_ms(void);
+
+/* Everything after a change: hand deferred results to the core, arm the timer. */
+void daemon_settle(struct daemon *d);
+
+/* The job document with the fields the store keeps beside it (version,
+ * created_at, updated_at) and the core's next_run_time; a new reference. */
+json_t *daemon_job_view(struct daemon *d, const struct store_job *job);
+
+/* A stored run as the API shows it (SPEC section 8); a new reference. */
+json_t *daemon_run_view(const struct store_run *run);
+
+/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N]`. */
+int daemon_main(int argc, char **argv, FILE *in, FILE *out);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * store - the backend-independent half of the store: argument checks, the
+ * guard against re-entering the store from a foreach callback, dispatch
+ * through the backend's table, and the release functions of returned records.
+ *
+ * Checking here means every backend sees the same valid arguments and answers
+ * -EINVAL the same way; a backend only maps its own failures.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+int store_error_set(struct store_error *reterr, int code, int backend_code, const char *fmt, ...)
+{
+    if (reterr) {
+        va_list ap;
+        va_start(ap, fmt);
+        reterr->backend_code = backend_code;
+        vsnprintf(reterr->message, sizeof(reterr->message), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int store_pack(const struct store_pack_item *items, size_t n, void **ret_mem)
+{
+    size_t size = 1; /* never malloc(0) */
+    for (size_t i = 0; i < n; i++)
+        if (items[i].src)
+            size += items[i].len + 1;
+    char *mem = malloc(size);
+    if (!mem)
+        return -ENOMEM;
+    char *at = mem;
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].src) {
+            *items[i].dst = NULL;
+            continue;
+        }
+        memcpy(at, items[i].src, items[i].len);
+        at[items[i].len] = '\0';
+        *items[i].dst = at;
+        at += items[i].len + 1;
+    }
+    *ret_mem = mem;
+    return 0;
+}
+
+static bool is_empty(const char *text)
+{
+    return !text || !*text;
+}
+
+/* Every entry point starts here: nothing may use the connection while a
+ * foreach statement is stepping on it. */
+static int enter(struct store *st, struct store_error *reterr)
+{
+    if (st->in_foreach)
+        return store_error_set(reterr, -EBUSY, 0,
+                               "the store was called from inside store_job_foreach()");
+    return 0;
+}
+
+#define ENTER(st, reterr)                                                                          \
+    do {                                                                                           \
+        int enter_r = enter(st, reterr);                                                           \
+        if (enter_r < 0)                                                                           \
+            return enter_r;                                                                        \
+    } while (0)
+
+static int invalid(struct store_error *reterr, const char *what)
+{
+    return store_error_set(reterr, -EINVAL, 0, "%s", what);
+}
+
+void store_close(struct store *store)
+{
+    if (store)
+        store->ops->close(store);
+}
+
+const char *store_backend(const struct store *store)
+{
+    return store->ops->name;
+}
+
+int store_set_lock_timeout(struct store *store, int ms)
+{
+    if (ms < 0)
+        return -EINVAL;
+    return store->ops->set_lock_timeout(store, ms);
+}
+
+int store_begin(struct store *store, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->begin(store, reterr);
+}
+
+int store_commit(struct store *store, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->commit(store, reterr);
+}
+
+void store_rollback(struct store *store)
+{
+    if (!store->in_foreach)
+        store->ops->rollback(store);
+}
+
+int store_job_create(struct store *store, const struct store_job *job,
+                     struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(job->id))
+        return invalid(reterr, "job id is empty");
+    if (!job->status || !job->json)
+        return invalid(reterr, "job status or document is missing");
+    return store->ops->job_create(store, job, reterr);
+}
+
+int store_job_update(struct store *store, const struct store_job *job, int64_t expected_version,
+                     int64_t *ret_version, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(job->id))
+        return invalid(reterr, "job id is empty");
+    if (!job->status || !job->json)
+        return invalid(reterr, "job status or document is missing");
+    if (expected_version < 0)
+        return invalid(reterr, "expected version is negative");
+    return store->ops->job_update(store, job, expected_version, ret_version, reterr);
+}
+
+int store_job_delete(struct store *store, const char *id, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "job id is empty");
+    return store->ops->job_delete(store, id, reterr);
+}
+
+int store_job_get(struct store *store, const char *id, struct store_job *ret_job,
+                  struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "job id is empty");
+    return store->ops->job_get(store, id, ret_job, reterr);
+}
+
+void store_job_release(struct store_job *job)
+{
+    if (!job)
+        return;
+    free(job->mem);
+    *job = (struct store_job){0};
+}
+
+int store_job_list(struct store *store, const struct store_job_filter *filter,
+                   struct store_job_list *ret_list, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (filter->offset < 0)
+        return invalid(reterr, "offset is negative");
+    return store->ops->job_list(store, filter, ret_list, reterr);
+}
+
+void store_job_list_release(struct store_job_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        store_job_release(&list->items[i]);
+    free(list->items);
+    *list = (struct store_job_list){0};
+}
+
+int store_job_foreach(struct store *store, store_job_cb *cb, void *userdata,
+                      struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->job_foreach(store, cb, userdata, reterr);
+}
+
+int store_job_last_slot(struct store *store, const char *id, int64_t *ret_slot_ms,
+                        struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "job id is empty");
+    return store->ops->job_last_slot(store, id, ret_slot_ms, reterr);
+}
+
+static int check_run_id(uint64_t id, struct store_error *reterr)
+{
+    if (id > (uint64_t)INT64_MAX)
+        return invalid(reterr, "run id is above INT64_MAX");
+    return 0;
+}
+
+int store_run_insert(struct store *store, const struct store_run *run, uint64_t *ret_id,
+                     struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (check_run_id(run->id, reterr) < 0)
+        return -EINVAL;
+    if (is_empty(run->job_id))
+        return invalid(reterr, "run job id is empty");
+    if (!run->status || !run->trigger)
+        return invalid(reterr, "run status or trigger is missing");
+    if (run->attempt < 0)
+        return invalid(reterr, "run attempt is negative");
+    return store->ops->run_insert(store, run, ret_id, reterr);
+}
+
+int store_run_update(struct store *store, const struct store_run *run,
+                     struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (run->id == 0 || check_run_id(run->id, reterr) < 0)
+        return invalid(reterr, "run id is 0 or above INT64_MAX");
+    if (!run->status)
+        return invalid(reterr, "run status is missing");
+    if (run->attempt < 0)
+        return invalid(reterr, "run attempt is negative");
+    return store->ops->run_update(store, run, reterr);
+}
+
+int store_run_get(struct store *store, uint64_t id, struct store_run *ret_run,
+                  struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (check_run_id(id, reterr) < 0)
+        return -EINVAL;
+    return store->ops->run_get(store, id, ret_run, reterr);
+}
+
+void store_run_release(struct store_run *run)
+{
+    if (!run)
+        return;
+    free(run->mem);
+    *run = (struct store_run){0};
+}
+
+int store_run_list(struct store *store, const char *job_id, int64_t offset, int64_t limit,
+                   struct store_run_list *ret_list, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(job_id))
+        return invalid(reterr, "job id is empty");
+    if (offset < 0)
+        return invalid(reterr, "offset is negative");
+    return store->ops->run_list(store, job_id, offset, limit, ret_list, reterr);
+}
+
+void store_run_list_release(struct store_run_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        store_run_release(&list->items[i]);
+    free(list->items);
+    *list = (struct store_run_list){0};
+}
+
+int store_runs_mark_interrupted(struct store *store, int64_t now_at_ms, store_run_cb *cb,
+                                void *userdata, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->runs_mark_interrupted(store, now_at_ms, cb, userdata, reterr);
+}
+
+int store_run_max_id(struct store *store, uint64_t *ret_id, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->run_max_id(store, ret_id, reterr);
+}
+
+int store_decision_insert(struct store *store, const struct store_decision *decision,
+                          uint64_t *ret_id, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(decision->job_id))
+        return invalid(reterr, "decision job id is empty");
+    if (!decision->kind)
+        return invalid(reterr, "decision kind is missing");
+    if (decision->count < 0)
+        return invalid(reterr, "decision count is negative");
+    if (decision->run_id > (uint64_t)INT64_MAX)
+        return invalid(reterr, "decision run id is above INT64_MAX");
+    return store->ops->decision_insert(store, decision, ret_id, reterr);
+}
+
+int store_decision_list(struct store *store, const char *job_id, int64_t limit,
+                        struct store_decision_list *ret_list, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(job_id))
+        return invalid(reterr, "job id is empty");
+    return store->ops->decision_list(store, job_id, limit, ret_list, reterr);
+}
+
+void store_decision_release(struct store_decision *decision)
+{
+    if (!decision)
+        return;
+    free(decision->mem);
+    *decision = (struct store_decision){0};
+}
+
+void store_decision_list_release(struct store_decision_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        store_decision_release(&list->items[i]);
+    free(list->items);
+    *list = (struct store_decision_list){0};
+}

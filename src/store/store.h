@@ -1,0 +1,319 @@
+/*
+ * store - the daemon's durable state: jobs, runs and the decision log.
+ *
+ * One interface, several backends.  `struct store` is opaque; each backend
+ * (store_sqlite.c now, PostgreSQL later) fills a table of operations declared in
+ * store/internal.h, and the functions below check their arguments and dispatch
+ * through it, so nothing here names a backend except the function that opens it.
+ *
+ * Vocabulary (pg_cron's): a *job* is the definition, stored as the daemon's JSON
+ * document plus the few columns the store filters on; a *run* is one execution
+ * of a job; an *attempt* is one process of a run; a *slot* is a scheduled time
+ * of a job; a *decision* records what the scheduler did with slots it did not
+ * simply run (skipped, coalesced by the misfire policy, ...).  The store does
+ * not know the job's shape nor the run state machine: statuses and triggers are
+ * text the daemon chooses, except for the few named below (STORE_RUN_*).
+ *
+ * Calls are synchronous and made from one thread at a time (the daemon's loop).
+ * Nothing here logs or reads a clock: times are arguments, Unix milliseconds.
+ *
+ * Errors are negative errno.  Domain errors: -EINVAL bad argument, -ENOENT no
+ * such job or run, -EEXIST id or slot taken, -ESTALE version mismatch.  Backend
+ * failures: -EBUSY the database is locked by another process for longer than
+ * the lock timeout, -ENOMEM, -ENOSPC disk full, -EIO anything else (corrupt
+ * file, I/O error, ...).  When RETERR is not NULL a failure also writes a
+ * sentence for a person into it (for SQLite, sqlite3_errmsg()).  The store
+ * never crashes on a corrupt or locked database: it returns an error.
+ *
+ * Transactions.  Outside a batch every call is its own transaction: when a
+ * write returns 0 it is committed (durable, see store_open_sqlite()).  Between
+ * store_begin() and store_commit() all calls share one transaction (group
+ * commit: the daemon records many run starts and finishes per commit) and are
+ * durable when store_commit() returns 0; this holds for job writes too, which
+ * makes ApplyJobs atomic.  A call that fails inside a batch changes nothing and
+ * leaves the batch usable, except for backend failures (-EBUSY, -ENOMEM,
+ * -ENOSPC, -EIO), after which the backend may have rolled the batch back: from
+ * then on every call fails with -EIO until store_commit() (which reports -EIO)
+ * or store_rollback() ends the batch.
+ *
+ * Returned records own their text in one block (`mem`); release them with
+ * store_job_release(), store_run_release() and the list releases.  Records the
+ * caller builds as input leave `mem` NULL; their strings are borrowed for the
+ * call.
+ */
+#ifndef OVSCHED_STORE_STORE_H
+#define OVSCHED_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store; /* opaque; one backend connection */
+
+struct store_error {
+    int backend_code; /* SQLite extended result code, 0 when not from the backend */
+    char message[256];
+};
+
+/* Open (and create or migrate) the SQLite store in DATA_DIR: the folder is
+ * created (mode 0700, parents too) if missing, the database is
+ * DATA_DIR/ovsched.db.
+ *
+ * Set-up: WAL journal, synchronous=NORMAL, foreign keys on, a lock timeout
+ * (5 s, see store_set_lock_timeout()), then the schema migrations this build
+ * knows that the file lacks, all in one transaction (PRAGMA user_version
+ * records the schema version).
+ *
+ * Durability.  In WAL mode a commit appends the transaction's pages and a
+ * commit frame to ovsched.db-wal with write(2) before it returns; with
+ * synchronous=NORMAL the WAL is fsync'ed only at checkpoints, not at each
+ * commit.  A process crash (kill -9, abort, OOM kill) does not lose what write()
+ * handed to the kernel: the page cache belongs to the kernel, and the next open
+ * replays every WAL frame up to the last valid commit frame, so every
+ * transaction that returned is there and a transaction cut off in the middle is
+ * not (its frames lack a commit frame).  Only losing the kernel itself (power
+ * cut, kernel panic) can drop the last transactions before the next checkpoint
+ * -- still without corrupting the file.  synchronous=FULL would cover that at
+ * the price of one fsync per commit.
+ *
+ * Returns 0 with the store in *ret_store (close with store_close()), or
+ * -EINVAL (DATA_DIR NULL or empty), -ENOTSUP (the file's schema is newer than
+ * this build: never downgrade a database), -EBUSY, -ENOMEM, -EIO (cannot create
+ * the folder, not a database, corrupt, ...), with a sentence in ERR when ERR is
+ * not NULL and ERR_SIZE > 0.  *ret_store is written only on success. */
+int store_open_sqlite(const char *data_dir, struct store **ret_store, char *err, size_t err_size);
+
+/* Close STORE; an open batch is rolled back.  Accepts NULL. */
+void store_close(struct store *store);
+
+/* "sqlite" or "postgres". */
+const char *store_backend(const struct store *store);
+
+/* The longest a call waits for a lock another process holds before it fails
+ * with -EBUSY.  MS >= 0; 0 fails at once.  Returns 0 or -EINVAL. */
+int store_set_lock_timeout(struct store *store, int ms);
+
+/* ---- Group commit ------------------------------------------------------- */
+
+/* Start a batch.  Returns 0, -EBUSY if a batch is already open (batches do not
+ * nest) or the database is locked, or a backend error. */
+int store_begin(struct store *store, struct store_error *reterr);
+
+/* Commit the batch.  Returns 0 when everything in it is durable, -EINVAL when
+ * no batch is open, or a backend error, in which case nothing of the batch is
+ * stored and the batch is over. */
+int store_commit(struct store *store, struct store_error *reterr);
+
+/* Abandon the batch: nothing of it is stored.  Does nothing without one. */
+void store_rollback(struct store *store);
+
+/* ---- Jobs --------------------------------------------------------------- */
+
+struct store_job {
+    const char *id;       /* the job id, non-empty */
+    int64_t campaign_id;  /* the tenant */
+    const char *status;   /* "ACTIVE", "PAUSED", ...: filtered on, not checked */
+    const char *json;     /* the job document, stored and returned verbatim */
+    int64_t version;      /* 1 at creation, +1 per update; output only */
+    int64_t created_at_ms;
+    int64_t updated_at_ms; /* output only: the last write's time */
+    void *mem;             /* owns the strings of a returned job; NULL in inputs */
+};
+
+#define STORE_VERSION_ANY INT64_C(0) /* update whatever version is stored */
+
+/* Store a new job: JOB's id, campaign_id, status, json and created_at_ms (also
+ * the first updated_at_ms), at version 1.  Returns 0, -EINVAL (id empty, status
+ * or json NULL), -EEXIST if the id is taken, or a backend error. */
+int store_job_create(struct store *store, const struct store_job *job,
+                     struct store_error *reterr);
+
+/* Replace the campaign_id, status and json of job JOB->id and set its
+ * updated_at_ms to JOB->updated_at_ms, if its version is EXPECTED_VERSION (or
+ * for any version with STORE_VERSION_ANY).  JOB->version and created_at_ms are
+ * ignored.  Returns 0 with the new version in *ret_version (may be NULL),
+ * -EINVAL, -ENOENT, -ESTALE if the stored version differs (nothing changed), or
+ * a backend error. */
+int store_job_update(struct store *store, const struct store_job *job, int64_t expected_version,
+                     int64_t *ret_version, struct store_error *reterr);
+
+/* Delete job ID with its runs and decisions.  Run ids stay used: see
+ * store_run_max_id().  Returns 0, -EINVAL, -ENOENT, or a backend error. */
+int store_job_delete(struct store *store, const char *id, struct store_error *reterr);
+
+/* Job ID into *ret_job (release with store_job_release()).  Returns 0, -EINVAL,
+ * -ENOENT, -ENOMEM or a backend error; *ret_job is written only on success. */
+int store_job_get(struct store *store, const char *id, struct store_job *ret_job,
+                  struct store_error *reterr);
+
+/* Free what a returned job owns and clear it.  Accepts NULL and cleared jobs. */
+void store_job_release(struct store_job *job);
+
+struct store_job_filter {
+    const char *status;   /* NULL: any */
+    bool has_campaign_id; /* false: any campaign */
+    int64_t campaign_id;
+    int64_t offset; /* >= 0 */
+    int64_t limit;  /* < 0: no limit; 0: only the total */
+};
+
+struct store_job_list {
+    struct store_job *items;
+    size_t count;
+    int64_t total; /* jobs matching the filter, ignoring offset and limit */
+};
+
+/* The jobs matching FILTER, ordered by created_at_ms then id, from OFFSET, at
+ * most LIMIT, with the total count, all read from one snapshot.  Labels are
+ * filtered by the caller (they live in the document).  Returns 0 with the list
+ * in *ret_list (release with store_job_list_release()), -EINVAL (negative
+ * offset), -ENOMEM or a backend error; *ret_list is written only on success. */
+int store_job_list(struct store *store, const struct store_job_filter *filter,
+                   struct store_job_list *ret_list, struct store_error *reterr);
+
+void store_job_list_release(struct store_job_list *list);
+
+/* Return non-zero to stop the walk; the value is then what the walk returns. */
+typedef int store_job_cb(const struct store_job *job, void *userdata);
+
+/* Call CB for every job, in storage order (creation order in practice), with
+ * a job whose strings are borrowed for the call: the start-up load of up to a
+ * million jobs, one statement and no allocation per job.  CB must not call the
+ * store (such calls fail with -EBUSY).  Returns 0, CB's non-zero value, or a
+ * backend error. */
+int store_job_foreach(struct store *store, store_job_cb *cb, void *userdata,
+                      struct store_error *reterr);
+
+/* The latest slot (Unix ms) of job ID that is settled: the greatest
+ * scheduled_at_ms of its runs with trigger STORE_TRIGGER_SCHEDULE and
+ * last_slot_ms of its decisions with count > 0.  After a restart the daemon
+ * applies the misfire policy to the slots after it.  Returns 0 with
+ * *ret_slot_ms, -ENOENT when the job has no settled slot (or does not exist),
+ * -EINVAL, or a backend error. */
+int store_job_last_slot(struct store *store, const char *id, int64_t *ret_slot_ms,
+                        struct store_error *reterr);
+
+/* ---- Runs --------------------------------------------------------------- */
+
+/* Runs with this trigger claim their slot: at most one run per (job_id,
+ * scheduled_at_ms) has it, so a slot runs at most once, also across a crash and
+ * restart.  Other triggers ("manual", "retry", "dependency", ...) claim nothing
+ * and never collide, even with a scheduled run at the same instant. */
+#define STORE_TRIGGER_SCHEDULE "schedule"
+
+/* The statuses store_runs_mark_interrupted() ends, and the one it sets.
+ * WAITING runs (gated by dependencies) are left for the scheduler to resume. */
+#define STORE_RUN_PENDING     "PENDING"
+#define STORE_RUN_RUNNING     "RUNNING"
+#define STORE_RUN_RETRYING    "RETRYING"
+#define STORE_RUN_INTERRUPTED "INTERRUPTED"
+
+struct store_run {
+    uint64_t id;             /* 1 .. INT64_MAX; 0 on insert: the store picks the next */
+    const char *job_id;      /* immutable */
+    const char *status;      /* "RUNNING", "COMPLETED", ... */
+    const char *trigger;     /* "schedule", "manual", "retry", ...; immutable */
+    int attempt;             /* >= 0 */
+    int64_t scheduled_at_ms; /* the slot for scheduled runs, the request time else; immutable */
+    int64_t started_at_ms;   /* 0: not started (stored as NULL) */
+    int64_t finished_at_ms;  /* 0: not finished (stored as NULL) */
+    bool has_exit_code;
+    int exit_code;
+    const char *output;         /* NULL: none */
+    const char *error;          /* NULL: none */
+    const char *correlation_id; /* NULL: none; immutable */
+    void *mem;                  /* owns the strings of a returned run; NULL in inputs */
+};
+
+/* Record RUN, before its executor starts.  With RUN->id 0 the store assigns
+ * store_run_max_id() + 1.  Returns 0 with the id in *ret_id (may be NULL),
+ * -EINVAL (id > INT64_MAX, job_id empty, status or trigger NULL, attempt < 0),
+ * -ENOENT if the job does not exist, -EEXIST if the id is taken or, for
+ * trigger STORE_TRIGGER_SCHEDULE, the slot already has a run (no row is added),
+ * or a backend error. */
+int store_run_insert(struct store *store, const struct store_run *run, uint64_t *ret_id,
+                     struct store_error *reterr);
+
+/* Write RUN's status, attempt, started_at_ms, finished_at_ms, exit code, output
+ * and error to run RUN->id (the immutable fields are ignored).  Returns 0,
+ * -EINVAL, -ENOENT, or a backend error. */
+int store_run_update(struct store *store, const struct store_run *run,
+                     struct store_error *reterr);
+
+/* Run ID into *ret_run (release with store_run_release()).  Returns 0, -EINVAL,
+ * -ENOENT, -ENOMEM or a backend error; *ret_run is written only on success. */
+int store_run_get(struct store *store, uint64_t id, struct store_run *ret_run,
+                  struct store_error *reterr);
+
+void store_run_release(struct store_run *run);
+
+struct store_run_list {
+    struct store_run *items;
+    size_t count;
+    int64_t total; /* runs of the job, ignoring offset and limit */
+};
+
+/* The runs of JOB_ID, newest (highest id) first, from OFFSET (>= 0), at most
+ * LIMIT (< 0: no limit), with the total, from one snapshot.  Returns 0 with
+ * *ret_list (release with store_run_list_release()), -EINVAL, -ENOMEM or a
+ * backend error.  A job without runs, or no such job, gives an empty list. */
+int store_run_list(struct store *store, const char *job_id, int64_t offset, int64_t limit,
+                   struct store_run_list *ret_list, struct store_error *reterr);
+
+void store_run_list_release(struct store_run_list *list);
+
+/* Called for each run store_runs_mark_interrupted() ended, after the change is
+ * committed (or, inside a batch, made).  RUN is borrowed for the call and shows
+ * the new state; PREVIOUS_STATUS is what it was.  CB may call the store. */
+typedef void store_run_cb(const struct store_run *run, const char *previous_status,
+                          void *userdata);
+
+/* Start-up recovery: every run left PENDING, RUNNING or RETRYING by a previous
+ * process becomes INTERRUPTED with finished_at_ms NOW_AT_MS and, when it had
+ * none, an error saying so; CB (may be NULL) hears of each, in id order.
+ * Returns the number of runs changed, or a backend error (and then CB was not
+ * called and nothing changed). */
+int store_runs_mark_interrupted(struct store *store, int64_t now_at_ms, store_run_cb *cb,
+                                void *userdata, struct store_error *reterr);
+
+/* The highest run id ever stored, 0 if none, also counting runs since deleted
+ * with their job, so ids the daemon assigns continue after a restart and are
+ * never reused.  Returns 0 or a backend error. */
+int store_run_max_id(struct store *store, uint64_t *ret_id, struct store_error *reterr);
+
+/* ---- Decisions ---------------------------------------------------------- */
+
+struct store_decision {
+    uint64_t id;         /* assigned by the store; ignored on insert */
+    const char *job_id;  /* non-empty; the job must exist */
+    const char *kind;    /* "misfire_skip", "coalesced", ...: the daemon's words */
+    int64_t first_slot_ms;
+    int64_t last_slot_ms;
+    int64_t count;       /* slots in [first, last] the decision settles; 0: none */
+    uint64_t run_id;     /* the run it made, 0: none */
+    int64_t at_ms;       /* when it was decided */
+    const char *reason;  /* NULL: none */
+    void *mem;           /* owns the strings of a returned decision; NULL in inputs */
+};
+
+/* Append DECISION to the log.  Returns 0 with its id in *ret_id (may be NULL),
+ * -EINVAL (job_id empty, kind NULL, count < 0, run_id > INT64_MAX), -ENOENT if
+ * the job does not exist, or a backend error. */
+int store_decision_insert(struct store *store, const struct store_decision *decision,
+                          uint64_t *ret_id, struct store_error *reterr);
+
+struct store_decision_list {
+    struct store_decision *items;
+    size_t count;
+};
+
+/* The decisions of JOB_ID, newest first, at most LIMIT (< 0: no limit).
+ * Returns 0 with *ret_list (release with store_decision_list_release()),
+ * -EINVAL, -ENOMEM or a backend error. */
+int store_decision_list(struct store *store, const char *job_id, int64_t limit,
+                        struct store_decision_list *ret_list, struct store_error *reterr);
+
+void store_decision_release(struct store_decision *decision);
+void store_decision_list_release(struct store_decision_list *list);
+
+#endif

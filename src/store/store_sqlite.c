@@ -1,0 +1,1307 @@
+/*
+ * store_sqlite - the store on one SQLite file, DATA_DIR/ovsched.db, in WAL mode.
+ *
+ * Workload: a few job writes a minute; run records at up to tens of thousands
+ * a second (a start and a finish per run), written in batches the daemon
+ * commits together; a start-up that reads every job (up to a million), marks
+ * the runs a crash left behind and asks each job for its last settled slot;
+ * and API reads of one job's page of runs.  So:
+ *   - every statement is prepared once at open (SQLITE_PREPARE_PERSISTENT) and
+ *     reset after each use; strings are bound without copies (SQLITE_STATIC)
+ *     and bindings are cleared before a call returns;
+ *   - jobs keep their JSON document in the last column, after the columns the
+ *     store filters on, so counting and listing never touch overflow pages;
+ *   - runs are a rowid table (the run id is the rowid) with three indexes:
+ *     (job_id, id) for history pages and the cascade of a job delete; a
+ *     partial UNIQUE index on (job_id, scheduled_at_ms) of the runs whose
+ *     trigger is 'schedule', which is the at-most-once rule for slots and also
+ *     answers "last slot" with one seek; and a partial index of the runs still
+ *     PENDING/RUNNING/RETRYING, tiny in steady state, so start-up recovery does
+ *     not scan the whole history;
+ *   - run ids are never reused: deleting a job (and its runs) first records the
+ *     highest run id in `meta`, and store_run_max_id() is the larger of that
+ *     and MAX(id).  This costs nothing per insert, unlike AUTOINCREMENT.
+ *
+ * Transactions: outside a batch a single statement runs in autocommit mode; an
+ * operation of several statements runs in BEGIN IMMEDIATE .. COMMIT (taking
+ * the write lock first, so it never fails half-way on a lock upgrade).  Inside
+ * a batch the same operations use a SAVEPOINT, so a failed one leaves the rest
+ * of the batch alone.  A read of several statements (a page and its total)
+ * runs in one deferred transaction: one WAL snapshot.
+ *
+ * Schema changes are a list of steps below; a step is never edited once
+ * released, a change is a new step.  PRAGMA user_version holds the number of
+ * steps applied.  All missing steps run in one transaction at open.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "store/internal.h"
+
+#define DB_FILE            "ovsched.db"
+#define LOCK_TIMEOUT_MS    5000
+#define JOURNAL_SIZE_LIMIT (64 * 1024 * 1024) /* WAL file kept after a checkpoint */
+#define CACHE_SIZE_KIB     32768
+
+/* ---- Schema ------------------------------------------------------------- */
+
+static const char *const migrations[] = {
+    /* 1: jobs, runs, decisions, meta. */
+    "CREATE TABLE jobs ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  campaign_id INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL,"
+    "  updated_at_ms INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);"
+    "CREATE INDEX jobs_by_created ON jobs(created_at_ms, id);"
+    "CREATE INDEX jobs_by_status ON jobs(status, created_at_ms, id);"
+    "CREATE INDEX jobs_by_campaign ON jobs(campaign_id, created_at_ms, id);"
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+    "  trigger_kind TEXT NOT NULL,"
+    "  scheduled_at_ms INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  attempt INTEGER NOT NULL,"
+    "  started_at_ms INTEGER,"
+    "  finished_at_ms INTEGER,"
+    "  exit_code INTEGER,"
+    "  correlation_id TEXT,"
+    "  error TEXT,"
+    "  output TEXT);"
+    "CREATE INDEX runs_by_job ON runs(job_id, scheduled_at_ms);"
+    "CREATE UNIQUE INDEX runs_slot ON runs(scheduled_at_ms, job_id)"
+    "  WHERE trigger_kind = 'schedule';"
+    "CREATE TABLE runs_live (id INTEGER PRIMARY KEY);"
+    "CREATE TABLE decisions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  first_slot_ms INTEGER NOT NULL,"
+    "  last_slot_ms INTEGER NOT NULL,"
+    "  slot_count INTEGER NOT NULL,"
+    "  run_id INTEGER,"
+    "  at_ms INTEGER NOT NULL,"
+    "  reason TEXT);"
+    "CREATE INDEX decisions_by_job ON decisions(job_id, id);"
+    "CREATE INDEX decisions_last_slot ON decisions(job_id, last_slot_ms) WHERE slot_count > 0;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
+               "STORE_SQLITE_SCHEMA_VERSION must count the migration steps");
+
+/* ---- Statements --------------------------------------------------------- */
+
+#define JOB_COLS "id, campaign_id, status, json, version, created_at_ms, updated_at_ms"
+#define RUN_COLS                                                                                   \
+    "id, job_id, status, trigger_kind, attempt, scheduled_at_ms, started_at_ms, "                  \
+    "finished_at_ms, exit_code, output, error, correlation_id"
+#define LIVE_STATUSES "('PENDING', 'RUNNING', 'RETRYING')"
+#define MAX_RUN_ID                                                                                 \
+    "max(IFNULL((SELECT MAX(id) FROM runs), 0),"                                                   \
+    "    IFNULL((SELECT value FROM meta WHERE key = 'run_id_floor'), 0))"
+#define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+
+/* The four job filters: none, status (?1), campaign (?2), both. */
+#define WHERE_NONE     ""
+#define WHERE_STATUS   " WHERE status = ?1"
+#define WHERE_CAMPAIGN " WHERE campaign_id = ?2"
+#define WHERE_BOTH     " WHERE status = ?1 AND campaign_id = ?2"
+#define JOB_PAGE(where)                                                                            \
+    "SELECT " JOB_COLS " FROM jobs" where " ORDER BY created_at_ms, id LIMIT ?3 OFFSET ?4"
+#define JOB_COUNT(where) "SELECT COUNT(*) FROM jobs" where
+
+enum {
+    S_BEGIN_IMMEDIATE,
+    S_BEGIN_READ,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
+    S_JOB_INSERT,
+    S_JOB_UPDATE,
+    S_JOB_EXISTS,
+    S_JOB_DELETE,
+    S_RUN_FLOOR_SAVE,
+    S_JOB_GET,
+    S_JOB_PAGE,                 /* + filter mask 0..3 */
+    S_JOB_COUNT = S_JOB_PAGE + 4, /* + filter mask 0..3 */
+    S_JOB_ALL = S_JOB_COUNT + 4,
+    S_JOB_LAST_SLOT,
+    S_RUN_INSERT,
+    S_RUN_INSERT_AUTO,
+    S_RUN_UPDATE,
+    S_RUN_GET,
+    S_RUN_PAGE,
+    S_RUN_COUNT,
+    S_RUN_LIVE,
+    S_RUN_INTERRUPT,
+    S_RUN_MAX_ID,
+    S_DECISION_INSERT,
+    S_DECISION_PAGE,
+    S_COUNT
+};
+
+static const char *const statement_sql[S_COUNT] = {
+    [S_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [S_BEGIN_READ] = "BEGIN",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT op",
+    [S_RELEASE] = "RELEASE op",
+    [S_ROLLBACK_TO] = "ROLLBACK TO op",
+    [S_JOB_INSERT] = "INSERT INTO jobs (id, version, campaign_id, status, created_at_ms,"
+                     " updated_at_ms, json) VALUES (?1, 1, ?2, ?3, ?4, ?4, ?5)",
+    [S_JOB_UPDATE] = "UPDATE jobs SET version = version + 1, campaign_id = ?2, status = ?3,"
+                     " updated_at_ms = ?4, json = ?5"
+                     " WHERE id = ?1 AND (?6 = 0 OR version = ?6) RETURNING version",
+    [S_JOB_EXISTS] = "SELECT 1 FROM jobs WHERE id = ?1",
+    [S_JOB_DELETE] = "DELETE FROM jobs WHERE id = ?1",
+    [S_RUN_FLOOR_SAVE] = "INSERT INTO meta (key, value)"
+                         " SELECT 'run_id_floor', IFNULL(MAX(id), 0) FROM runs WHERE true"
+                         " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+    [S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+    [S_JOB_PAGE + 0] = JOB_PAGE(WHERE_NONE),
+    [S_JOB_PAGE + 1] = JOB_PAGE(WHERE_STATUS),
+    [S_JOB_PAGE + 2] = JOB_PAGE(WHERE_CAMPAIGN),
+    [S_JOB_PAGE + 3] = JOB_PAGE(WHERE_BOTH),
+    [S_JOB_COUNT + 0] = JOB_COUNT(WHERE_NONE),
+    [S_JOB_COUNT + 1] = JOB_COUNT(WHERE_STATUS),
+    [S_JOB_COUNT + 2] = JOB_COUNT(WHERE_CAMPAIGN),
+    [S_JOB_COUNT + 3] = JOB_COUNT(WHERE_BOTH),
+    [S_JOB_ALL] = "SELECT " JOB_COLS " FROM jobs",
+    [S_JOB_LAST_SLOT] = "SELECT MAX(slot) FROM ("
+                        " SELECT MAX(scheduled_at_ms) AS slot FROM runs"
+                        "  WHERE job_id = ?1 AND trigger_kind = 'schedule'"
+                        " UNION ALL"
+                        " SELECT MAX(last_slot_ms) FROM decisions"
+                        "  WHERE job_id = ?1 AND slot_count > 0)",
+    [S_RUN_INSERT] = "INSERT INTO runs (" RUN_COLS ") VALUES (?1, " RUN_VALUES ")",
+    [S_RUN_INSERT_AUTO] = "INSERT INTO runs (" RUN_COLS ") VALUES (" MAX_RUN_ID " + 1, " RUN_VALUES
+                          ")",
+    [S_RUN_UPDATE] = "UPDATE runs SET status = ?2, attempt = ?3, started_at_ms = ?4,"
+                     " finished_at_ms = ?5, exit_code = ?6, output = ?7, error = ?8"
+                     " WHERE id = ?1",
+    [S_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE id = ?1",
+    [S_RUN_PAGE] = "SELECT " RUN_COLS " FROM runs WHERE job_id = ?1"
+                   " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    [S_RUN_COUNT] = "SELECT COUNT(*) FROM runs WHERE job_id = ?1",
+    [S_RUN_LIVE] = "SELECT " RUN_COLS " FROM runs WHERE status IN " LIVE_STATUSES " ORDER BY id",
+    [S_RUN_INTERRUPT] = "UPDATE runs SET status = 'INTERRUPTED', finished_at_ms = ?1,"
+                        " error = IFNULL(error, ?2 || status)"
+                        " WHERE status IN " LIVE_STATUSES,
+    [S_RUN_MAX_ID] = "SELECT " MAX_RUN_ID,
+    [S_DECISION_INSERT] = "INSERT INTO decisions (job_id, kind, first_slot_ms, last_slot_ms,"
+                          " slot_count, run_id, at_ms, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_DECISION_PAGE] = "SELECT id, job_id, kind, first_slot_ms, last_slot_ms, slot_count, run_id,"
+                        " at_ms, reason FROM decisions WHERE job_id = ?1"
+                        " ORDER BY id DESC LIMIT ?2",
+};
+
+#define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
+
+/* The columns of RUN_COLS; the parameters of S_RUN_INSERT are these plus one. */
+enum {
+    RC_ID,
+    RC_JOB_ID,
+    RC_STATUS,
+    RC_TRIGGER,
+    RC_ATTEMPT,
+    RC_SCHEDULED_AT,
+    RC_STARTED_AT,
+    RC_FINISHED_AT,
+    RC_EXIT_CODE,
+    RC_OUTPUT,
+    RC_ERROR,
+    RC_CORRELATION_ID,
+};
+
+struct sq {
+    struct store base; /* first: a struct store * is a struct sq * */
+    sqlite3 *db;
+    bool in_batch;
+    sqlite3_stmt *stmt[S_COUNT];
+};
+
+static struct sq *sq_of(struct store *st)
+{
+    return (struct sq *)st;
+}
+
+/* ---- Errors and statement helpers --------------------------------------- */
+
+static int errno_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    default:
+        return -EIO;
+    }
+}
+
+/* Map the failure RC of the last call on S's connection. */
+static int fail(struct sq *s, int rc, struct store_error *reterr)
+{
+    return store_error_set(reterr, errno_of(rc), rc, "sqlite: %s", sqlite3_errmsg(s->db));
+}
+
+/* A constraint failure of an insert: the key is taken, or the job is not there. */
+static int fail_insert(struct sq *s, int rc, const char *what, struct store_error *reterr)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+        return store_error_set(reterr, -EEXIST, rc, "%s already exists (sqlite: %s)", what,
+                               sqlite3_errmsg(s->db));
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return store_error_set(reterr, -ENOENT, rc, "no such job");
+    default:
+        return fail(s, rc, reterr);
+    }
+}
+
+static void done(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+}
+
+static void bind_text(sqlite3_stmt *stmt, int n, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(stmt, n, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, n);
+}
+
+/* 0 stands for "not set" in the run's times: NULL in the table. */
+static void bind_ms(sqlite3_stmt *stmt, int n, int64_t ms)
+{
+    if (ms)
+        sqlite3_bind_int64(stmt, n, ms);
+    else
+        sqlite3_bind_null(stmt, n);
+}
+
+/* Step a statement that returns no row, and reset it.  Returns SQLITE_DONE or
+ * the failure code (read sqlite3_errmsg() before the next call). */
+static int exec_stmt(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(stmt);
+    done(stmt);
+    return rc;
+}
+
+/* Column I as text, never NULL (a NULL in a NOT NULL column of a damaged file
+ * reads as ""). */
+static const char *col_text(sqlite3_stmt *stmt, int i, size_t *ret_len)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, i);
+    *ret_len = text ? (size_t)sqlite3_column_bytes(stmt, i) : 0;
+    return text ? text : "";
+}
+
+/* Column I as text or NULL. */
+static const char *col_text_or_null(sqlite3_stmt *stmt, int i, size_t *ret_len)
+{
+    if (sqlite3_column_type(stmt, i) == SQLITE_NULL) {
+        *ret_len = 0;
+        return NULL;
+    }
+    return col_text(stmt, i, ret_len);
+}
+
+/* Inside a batch the backend may have rolled everything back after a failure
+ * (I/O error, disk full, ...); then nothing may pretend to join the batch. */
+static int check_batch(struct sq *s, struct store_error *reterr)
+{
+    if (s->in_batch && sqlite3_get_autocommit(s->db))
+        return store_error_set(reterr, -EIO, 0,
+                               "the batch was rolled back after an earlier error; "
+                               "end it with store_commit() or store_rollback()");
+    return 0;
+}
+
+/* ---- Transactions of one operation -------------------------------------- */
+
+static int op_begin(struct sq *s, struct store_error *reterr)
+{
+    int rc = exec_stmt(s->stmt[s->in_batch ? S_SAVEPOINT : S_BEGIN_IMMEDIATE]);
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+}
+
+/* End the operation: on R == 0 commit it (returning a commit failure), else
+ * undo it and return R. */
+static int op_end(struct sq *s, int r, struct store_error *reterr)
+{
+    if (r == 0) {
+        int rc = exec_stmt(s->stmt[s->in_batch ? S_RELEASE : S_COMMIT]);
+        if (rc == SQLITE_DONE)
+            return 0;
+        r = fail(s, rc, reterr);
+    }
+    if (sqlite3_get_autocommit(s->db))
+        return r; /* SQLite already rolled the whole transaction back */
+    if (s->in_batch) {
+        exec_stmt(s->stmt[S_ROLLBACK_TO]);
+        exec_stmt(s->stmt[S_RELEASE]);
+    } else {
+        exec_stmt(s->stmt[S_ROLLBACK]);
+    }
+    return r;
+}
+
+/* A snapshot for reads of several statements; nothing to do inside a batch. */
+static int read_begin(struct sq *s, struct store_error *reterr)
+{
+    if (s->in_batch)
+        return 0;
+    int rc = exec_stmt(s->stmt[S_BEGIN_READ]);
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+}
+
+static void read_end(struct sq *s)
+{
+    if (!s->in_batch && !sqlite3_get_autocommit(s->db))
+        exec_stmt(s->stmt[S_ROLLBACK]);
+}
+
+/* ---- Open, close, batches ----------------------------------------------- */
+
+static const struct store_ops sqlite_ops;
+
+static void sq_close(struct store *st)
+{
+    struct sq *s = sq_of(st);
+    if (s->in_batch && !sqlite3_get_autocommit(s->db))
+        exec_stmt(s->stmt[S_ROLLBACK]);
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+static int sq_set_lock_timeout(struct store *st, int ms)
+{
+    sqlite3_busy_timeout(sq_of(st)->db, ms);
+    return 0;
+}
+
+static int sq_begin(struct store *st, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    if (s->in_batch)
+        return store_error_set(reterr, -EBUSY, 0, "a batch is already open");
+    int rc = exec_stmt(s->stmt[S_BEGIN_IMMEDIATE]);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, reterr);
+    s->in_batch = true;
+    return 0;
+}
+
+static int sq_commit(struct store *st, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    if (!s->in_batch)
+        return store_error_set(reterr, -EINVAL, 0, "no batch is open");
+    int r = check_batch(s, reterr);
+    s->in_batch = false;
+    if (r < 0)
+        return r;
+    int rc = exec_stmt(s->stmt[S_COMMIT]);
+    if (rc == SQLITE_DONE)
+        return 0;
+    r = fail(s, rc, reterr);
+    if (!sqlite3_get_autocommit(s->db))
+        exec_stmt(s->stmt[S_ROLLBACK]);
+    return r;
+}
+
+static void sq_rollback(struct store *st)
+{
+    struct sq *s = sq_of(st);
+    if (!s->in_batch)
+        return;
+    s->in_batch = false;
+    if (!sqlite3_get_autocommit(s->db))
+        exec_stmt(s->stmt[S_ROLLBACK]);
+}
+
+static void set_err(char *err, size_t err_size, const char *fmt, const char *arg)
+{
+    if (err && err_size > 0)
+        snprintf(err, err_size, fmt, arg);
+}
+
+/* mkdir -p with mode 0700 for the folders it creates. */
+static int make_dirs(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    int r = 0;
+    for (char *p = copy + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+            r = -errno;
+            break;
+        }
+        *p = c;
+        if (!c)
+            break;
+    }
+    free(copy);
+    if (r < 0)
+        return r;
+    struct stat info;
+    if (stat(path, &info) < 0)
+        return -errno;
+    return S_ISDIR(info.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Run the SQL of PRAGMA or migration TEXT.  Returns SQLITE_OK or the failure. */
+static int exec_sql(sqlite3 *db, const char *text)
+{
+    return sqlite3_exec(db, text, NULL, NULL, NULL);
+}
+
+static int read_int(sqlite3 *db, const char *sql, int64_t *ret_value)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *ret_value = sqlite3_column_int64(stmt, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_CORRUPT;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int read_journal_mode(sqlite3 *db, char *mode, size_t size)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(stmt, 0);
+        snprintf(mode, size, "%s", text ? text : "");
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Bring the schema to STORE_SQLITE_SCHEMA_VERSION.  Returns 0, -ENOTSUP for a
+ * newer file, or the errno of an SQLite failure, with a sentence in ERR. */
+static int migrate(sqlite3 *db, char *err, size_t err_size)
+{
+    int64_t version = 0;
+    int rc = read_int(db, "PRAGMA user_version", &version);
+    if (rc != SQLITE_OK)
+        goto sqlite_fail;
+    if (version == STORE_SQLITE_SCHEMA_VERSION)
+        return 0;
+
+    rc = exec_sql(db, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK)
+        goto sqlite_fail;
+    /* Read again under the write lock: another process may have migrated. */
+    rc = read_int(db, "PRAGMA user_version", &version);
+    if (rc != SQLITE_OK)
+        goto rollback;
+    if (version < 0 || version > STORE_SQLITE_SCHEMA_VERSION) {
+        exec_sql(db, "ROLLBACK");
+        if (err && err_size > 0)
+            snprintf(err, err_size,
+                     "the database schema is version %lld, newer than this ovsched knows (%d)",
+                     (long long)version, STORE_SQLITE_SCHEMA_VERSION);
+        return -ENOTSUP;
+    }
+    for (int64_t step = version; step < STORE_SQLITE_SCHEMA_VERSION; step++) {
+        rc = exec_sql(db, migrations[step]);
+        if (rc != SQLITE_OK)
+            goto rollback;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", STORE_SQLITE_SCHEMA_VERSION);
+    rc = exec_sql(db, pragma);
+    if (rc != SQLITE_OK)
+        goto rollback;
+    rc = exec_sql(db, "COMMIT");
+    if (rc != SQLITE_OK)
+        goto rollback;
+    return 0;
+
+rollback:
+    set_err(err, err_size, "sqlite: migrating the schema: %s", sqlite3_errmsg(db));
+    if (!sqlite3_get_autocommit(db))
+        exec_sql(db, "ROLLBACK");
+    return errno_of(rc);
+sqlite_fail:
+    set_err(err, err_size, "sqlite: %s", sqlite3_errmsg(db));
+    return errno_of(rc);
+}
+
+int store_open_sqlite(const char *data_dir, struct store **ret_store, char *err, size_t err_size)
+{
+    struct sq *s = NULL;
+    char *path = NULL;
+    int r, rc;
+
+    if (!data_dir || !*data_dir) {
+        set_err(err, err_size, "%s", "the data folder is not set");
+        return -EINVAL;
+    }
+    r = make_dirs(data_dir);
+    if (r < 0) {
+        if (err && err_size > 0)
+            snprintf(err, err_size, "cannot create the data folder %s: %s", data_dir,
+                     strerror(-r));
+        return r;
+    }
+    size_t size = strlen(data_dir) + sizeof("/" DB_FILE);
+    path = malloc(size);
+    s = calloc(1, sizeof(*s));
+    if (!path || !s) {
+        r = -ENOMEM;
+        set_err(err, err_size, "%s", "out of memory");
+        goto out;
+    }
+    snprintf(path, size, "%s/%s", data_dir, DB_FILE);
+    s->base.ops = &sqlite_ops;
+
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        goto sqlite_fail;
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, LOCK_TIMEOUT_MS);
+
+    char mode[16];
+    rc = read_journal_mode(s->db, mode, sizeof(mode));
+    if (rc != SQLITE_OK)
+        goto sqlite_fail;
+    if (strcmp(mode, "wal") != 0) {
+        r = -EIO;
+        set_err(err, err_size, "sqlite: cannot switch %s to WAL mode", path);
+        goto out;
+    }
+    char pragmas[256];
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+             "PRAGMA journal_size_limit = %d; PRAGMA cache_size = -%d;"
+             "PRAGMA temp_store = MEMORY;",
+             JOURNAL_SIZE_LIMIT, CACHE_SIZE_KIB);
+    rc = exec_sql(s->db, pragmas);
+    if (rc != SQLITE_OK)
+        goto sqlite_fail;
+
+    r = migrate(s->db, err, err_size);
+    if (r < 0)
+        goto out;
+
+    for (int i = 0; i < S_COUNT; i++) {
+        rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->stmt[i], NULL);
+        if (rc != SQLITE_OK)
+            goto sqlite_fail;
+    }
+    *ret_store = &s->base;
+    s = NULL;
+    r = 0;
+    goto out;
+
+sqlite_fail:
+    r = errno_of(rc);
+    if (err && err_size > 0)
+        snprintf(err, err_size, "sqlite: %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+out:
+    if (s) {
+        for (int i = 0; i < S_COUNT; i++)
+            sqlite3_finalize(s->stmt[i]);
+        sqlite3_close_v2(s->db);
+        free(s);
+    }
+    free(path);
+    return r;
+}
+
+/* ---- Jobs --------------------------------------------------------------- */
+
+/* Point JOB's fields at the current row of STMT (JOB_COLS); the strings are
+ * borrowed from the statement until its next step. */
+static void job_borrow(sqlite3_stmt *stmt, struct store_job *job, size_t lens[3])
+{
+    *job = (struct store_job){
+        .id = col_text(stmt, 0, &lens[0]),
+        .campaign_id = sqlite3_column_int64(stmt, 1),
+        .status = col_text(stmt, 2, &lens[1]),
+        .json = col_text(stmt, 3, &lens[2]),
+        .version = sqlite3_column_int64(stmt, 4),
+        .created_at_ms = sqlite3_column_int64(stmt, 5),
+        .updated_at_ms = sqlite3_column_int64(stmt, 6),
+    };
+}
+
+/* The current row of STMT as a job owning its strings. */
+static int job_copy(sqlite3_stmt *stmt, struct store_job *ret_job)
+{
+    struct store_job job;
+    size_t lens[3];
+    job_borrow(stmt, &job, lens);
+    struct store_pack_item items[] = {
+        {job.id, lens[0], &job.id},
+        {job.status, lens[1], &job.status},
+        {job.json, lens[2], &job.json},
+    };
+    int r = store_pack(items, 3, &job.mem);
+    if (r < 0)
+        return r;
+    *ret_job = job;
+    return 0;
+}
+
+static void bind_job(sqlite3_stmt *stmt, const struct store_job *job, int64_t at_ms)
+{
+    bind_text(stmt, 1, job->id);
+    sqlite3_bind_int64(stmt, 2, job->campaign_id);
+    bind_text(stmt, 3, job->status);
+    sqlite3_bind_int64(stmt, 4, at_ms);
+    bind_text(stmt, 5, job->json);
+}
+
+static int sq_job_create(struct store *st, const struct store_job *job,
+                         struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_JOB_INSERT];
+    bind_job(stmt, job, job->created_at_ms);
+    int rc = sqlite3_step(stmt);
+    r = rc == SQLITE_DONE ? 0 : fail_insert(s, rc, "job", reterr);
+    done(stmt);
+    return r;
+}
+
+static int job_exists(struct sq *s, const char *id, struct store_error *reterr)
+{
+    sqlite3_stmt *stmt = s->stmt[S_JOB_EXISTS];
+    bind_text(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    int r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_job_update(struct store *st, const struct store_job *job, int64_t expected_version,
+                         int64_t *ret_version, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_JOB_UPDATE];
+    bind_job(stmt, job, job->updated_at_ms);
+    sqlite3_bind_int64(stmt, 6, expected_version);
+    int64_t version = 0;
+    bool found = false;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        found = true;
+        version = sqlite3_column_int64(stmt, 0);
+        rc = sqlite3_step(stmt);
+    }
+    r = rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+    done(stmt);
+    if (r < 0)
+        return r;
+    if (!found) {
+        r = job_exists(s, job->id, reterr);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return store_error_set(reterr, -ENOENT, 0, "no such job");
+        return store_error_set(reterr, -ESTALE, 0,
+                               "the job changed since version %lld was read",
+                               (long long)expected_version);
+    }
+    if (ret_version)
+        *ret_version = version;
+    return 0;
+}
+
+static int sq_job_delete(struct store *st, const char *id, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = op_begin(s, reterr);
+    if (r < 0)
+        return r;
+    /* Keep the deleted runs' ids used (see store_run_max_id()). */
+    int rc = exec_stmt(s->stmt[S_RUN_FLOOR_SAVE]);
+    if (rc != SQLITE_DONE)
+        return op_end(s, fail(s, rc, reterr), reterr);
+    sqlite3_stmt *stmt = s->stmt[S_JOB_DELETE];
+    bind_text(stmt, 1, id);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    else if (sqlite3_changes(s->db) == 0)
+        r = store_error_set(reterr, -ENOENT, 0, "no such job");
+    done(stmt);
+    return op_end(s, r, reterr);
+}
+
+static int sq_job_get(struct store *st, const char *id, struct store_job *ret_job,
+                      struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_JOB_GET];
+    bind_text(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        r = job_copy(stmt, ret_job);
+    else if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no such job");
+    else
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+/* Step STMT, a COUNT(*), into *RET_COUNT. */
+static int step_count(struct sq *s, sqlite3_stmt *stmt, int64_t *ret_count,
+                      struct store_error *reterr)
+{
+    int rc = sqlite3_step(stmt);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        *ret_count = sqlite3_column_int64(stmt, 0);
+    else
+        r = fail(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, reterr);
+    done(stmt);
+    return r;
+}
+
+/* How many rows a page of LIMIT from OFFSET of TOTAL has. */
+static size_t page_size(int64_t total, int64_t offset, int64_t limit)
+{
+    int64_t left = total > offset ? total - offset : 0;
+    if (limit >= 0 && limit < left)
+        left = limit;
+    return (size_t)left;
+}
+
+/* A growable array of records of SIZE bytes, for pages whose total was read in
+ * the same snapshot: CAP is only a first guess for a damaged file. */
+static int grow(void **items, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return 0;
+    size_t next = *cap ? *cap * 2 : 16;
+    void *bigger = realloc(*items, next * size);
+    if (!bigger)
+        return -ENOMEM;
+    *items = bigger;
+    *cap = next;
+    return 0;
+}
+
+static int sq_job_list(struct store *st, const struct store_job_filter *filter,
+                       struct store_job_list *ret_list, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_job_list list = {0};
+    size_t cap = 0;
+    int mask = (filter->status ? 1 : 0) | (filter->has_campaign_id ? 2 : 0);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = read_begin(s, reterr);
+    if (r < 0)
+        return r;
+
+    sqlite3_stmt *stmt = s->stmt[S_JOB_COUNT + mask];
+    if (mask & 1)
+        bind_text(stmt, 1, filter->status);
+    if (mask & 2)
+        sqlite3_bind_int64(stmt, 2, filter->campaign_id);
+    r = step_count(s, stmt, &list.total, reterr);
+    if (r < 0)
+        goto out;
+    cap = page_size(list.total, filter->offset, filter->limit);
+    if (cap == 0)
+        goto out;
+    list.items = calloc(cap, sizeof(*list.items));
+    if (!list.items) {
+        r = -ENOMEM;
+        goto out;
+    }
+    stmt = s->stmt[S_JOB_PAGE + mask];
+    if (mask & 1)
+        bind_text(stmt, 1, filter->status);
+    if (mask & 2)
+        sqlite3_bind_int64(stmt, 2, filter->campaign_id);
+    sqlite3_bind_int64(stmt, 3, filter->limit);
+    sqlite3_bind_int64(stmt, 4, filter->offset);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        r = grow((void **)&list.items, &cap, list.count, sizeof(*list.items));
+        if (r < 0)
+            break;
+        r = job_copy(stmt, &list.items[list.count]);
+        if (r < 0)
+            break;
+        list.count++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+out:
+    read_end(s);
+    if (r < 0) {
+        store_job_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
+static int sq_job_foreach(struct store *st, store_job_cb *cb, void *userdata,
+                          struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_JOB_ALL];
+    int rc;
+    s->base.in_foreach = true;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct store_job job;
+        size_t lens[3];
+        job_borrow(stmt, &job, lens);
+        r = cb(&job, userdata);
+        if (r != 0)
+            break;
+    }
+    s->base.in_foreach = false;
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_job_last_slot(struct store *st, const char *id, int64_t *ret_slot_ms,
+                            struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_JOB_LAST_SLOT];
+    bind_text(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            *ret_slot_ms = sqlite3_column_int64(stmt, 0);
+        else
+            r = store_error_set(reterr, -ENOENT, 0, "the job has no settled slot");
+    } else {
+        r = fail(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+/* ---- Runs --------------------------------------------------------------- */
+
+/* The current row of STMT (RUN_COLS) as a run owning its strings. */
+static int run_copy(sqlite3_stmt *stmt, struct store_run *ret_run)
+{
+    struct store_run run = {
+        .id = (uint64_t)sqlite3_column_int64(stmt, RC_ID),
+        .attempt = sqlite3_column_int(stmt, RC_ATTEMPT),
+        .scheduled_at_ms = sqlite3_column_int64(stmt, RC_SCHEDULED_AT),
+        .started_at_ms = sqlite3_column_int64(stmt, RC_STARTED_AT),
+        .finished_at_ms = sqlite3_column_int64(stmt, RC_FINISHED_AT),
+        .has_exit_code = sqlite3_column_type(stmt, RC_EXIT_CODE) != SQLITE_NULL,
+        .exit_code = sqlite3_column_int(stmt, RC_EXIT_CODE),
+    };
+    struct store_pack_item items[6] = {
+        {.dst = &run.job_id},  {.dst = &run.status}, {.dst = &run.trigger},
+        {.dst = &run.output},  {.dst = &run.error},  {.dst = &run.correlation_id},
+    };
+    items[0].src = col_text(stmt, RC_JOB_ID, &items[0].len);
+    items[1].src = col_text(stmt, RC_STATUS, &items[1].len);
+    items[2].src = col_text(stmt, RC_TRIGGER, &items[2].len);
+    items[3].src = col_text_or_null(stmt, RC_OUTPUT, &items[3].len);
+    items[4].src = col_text_or_null(stmt, RC_ERROR, &items[4].len);
+    items[5].src = col_text_or_null(stmt, RC_CORRELATION_ID, &items[5].len);
+    int r = store_pack(items, 6, &run.mem);
+    if (r < 0)
+        return r;
+    *ret_run = run;
+    return 0;
+}
+
+static void bind_exit_code(sqlite3_stmt *stmt, int n, const struct store_run *run)
+{
+    if (run->has_exit_code)
+        sqlite3_bind_int(stmt, n, run->exit_code);
+    else
+        sqlite3_bind_null(stmt, n);
+}
+
+/* Bind RUN to the parameters of S_RUN_INSERT (column + 1). */
+static void bind_run(sqlite3_stmt *stmt, const struct store_run *run)
+{
+    if (run->id)
+        sqlite3_bind_int64(stmt, RC_ID + 1, (int64_t)run->id);
+    bind_text(stmt, RC_JOB_ID + 1, run->job_id);
+    bind_text(stmt, RC_STATUS + 1, run->status);
+    bind_text(stmt, RC_TRIGGER + 1, run->trigger);
+    sqlite3_bind_int(stmt, RC_ATTEMPT + 1, run->attempt);
+    sqlite3_bind_int64(stmt, RC_SCHEDULED_AT + 1, run->scheduled_at_ms);
+    bind_ms(stmt, RC_STARTED_AT + 1, run->started_at_ms);
+    bind_ms(stmt, RC_FINISHED_AT + 1, run->finished_at_ms);
+    bind_exit_code(stmt, RC_EXIT_CODE + 1, run);
+    bind_text(stmt, RC_OUTPUT + 1, run->output);
+    bind_text(stmt, RC_ERROR + 1, run->error);
+    bind_text(stmt, RC_CORRELATION_ID + 1, run->correlation_id);
+}
+
+static int sq_run_insert(struct store *st, const struct store_run *run, uint64_t *ret_id,
+                         struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[run->id ? S_RUN_INSERT : S_RUN_INSERT_AUTO];
+    bind_run(stmt, run);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        if (ret_id)
+            *ret_id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    } else {
+        r = fail_insert(s, rc, rc == SQLITE_CONSTRAINT_UNIQUE ? "a run of this slot" : "run id",
+                        reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+static int sq_run_update(struct store *st, const struct store_run *run,
+                         struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_RUN_UPDATE];
+    sqlite3_bind_int64(stmt, 1, (int64_t)run->id);
+    bind_text(stmt, 2, run->status);
+    sqlite3_bind_int(stmt, 3, run->attempt);
+    bind_ms(stmt, 4, run->started_at_ms);
+    bind_ms(stmt, 5, run->finished_at_ms);
+    bind_exit_code(stmt, 6, run);
+    bind_text(stmt, 7, run->output);
+    bind_text(stmt, 8, run->error);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    else if (sqlite3_changes(s->db) == 0)
+        r = store_error_set(reterr, -ENOENT, 0, "no such run");
+    done(stmt);
+    return r;
+}
+
+static int sq_run_get(struct store *st, uint64_t id, struct store_run *ret_run,
+                      struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_RUN_GET];
+    sqlite3_bind_int64(stmt, 1, (int64_t)id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        r = run_copy(stmt, ret_run);
+    else if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no such run");
+    else
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+/* Step STMT (RUN_COLS) to its end, appending each row to *ITEMS. */
+static int collect_runs(struct sq *s, sqlite3_stmt *stmt, struct store_run **items, size_t *count,
+                        size_t *cap, struct store_error *reterr)
+{
+    int rc, r = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        r = grow((void **)items, cap, *count, sizeof(**items));
+        if (r < 0)
+            break;
+        r = run_copy(stmt, &(*items)[*count]);
+        if (r < 0)
+            break;
+        (*count)++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_run_list(struct store *st, const char *job_id, int64_t offset, int64_t limit,
+                       struct store_run_list *ret_list, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_run_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = read_begin(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_RUN_COUNT];
+    bind_text(stmt, 1, job_id);
+    r = step_count(s, stmt, &list.total, reterr);
+    if (r < 0)
+        goto out;
+    cap = page_size(list.total, offset, limit);
+    if (cap == 0)
+        goto out;
+    list.items = calloc(cap, sizeof(*list.items));
+    if (!list.items) {
+        r = -ENOMEM;
+        goto out;
+    }
+    stmt = s->stmt[S_RUN_PAGE];
+    bind_text(stmt, 1, job_id);
+    sqlite3_bind_int64(stmt, 2, limit);
+    sqlite3_bind_int64(stmt, 3, offset);
+    r = collect_runs(s, stmt, &list.items, &list.count, &cap, reterr);
+out:
+    read_end(s);
+    if (r < 0) {
+        store_run_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
+static int sq_runs_mark_interrupted(struct store *st, int64_t now_at_ms, store_run_cb *cb,
+                                    void *userdata, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_run_list live = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = op_begin(s, reterr);
+    if (r < 0)
+        return r;
+    r = collect_runs(s, s->stmt[S_RUN_LIVE], &live.items, &live.count, &cap, reterr);
+    if (r == 0 && live.count > INT_MAX)
+        r = store_error_set(reterr, -ERANGE, 0, "too many runs to report");
+    if (r == 0 && live.count > 0) {
+        sqlite3_stmt *stmt = s->stmt[S_RUN_INTERRUPT];
+        sqlite3_bind_int64(stmt, 1, now_at_ms);
+        bind_text(stmt, 2, INTERRUPTED_ERROR);
+        int rc = exec_stmt(stmt);
+        if (rc != SQLITE_DONE)
+            r = fail(s, rc, reterr);
+    }
+    r = op_end(s, r, reterr);
+    if (r < 0) {
+        store_run_list_release(&live);
+        return r;
+    }
+    for (size_t i = 0; cb && i < live.count; i++) {
+        struct store_run run = live.items[i];
+        char error[128];
+        if (!run.error) {
+            snprintf(error, sizeof(error), "%s%s", INTERRUPTED_ERROR, run.status);
+            run.error = error;
+        }
+        run.status = STORE_RUN_INTERRUPTED;
+        run.finished_at_ms = now_at_ms;
+        run.mem = NULL;
+        cb(&run, live.items[i].status, userdata);
+    }
+    int count = (int)live.count;
+    store_run_list_release(&live);
+    return count;
+}
+
+static int sq_run_max_id(struct store *st, uint64_t *ret_id, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int64_t max = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = step_count(s, s->stmt[S_RUN_MAX_ID], &max, reterr);
+    if (r < 0)
+        return r;
+    *ret_id = (uint64_t)max;
+    return 0;
+}
+
+/* ---- Decisions ---------------------------------------------------------- */
+
+static int sq_decision_insert(struct store *st, const struct store_decision *decision,
+                              uint64_t *ret_id, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_DECISION_INSERT];
+    bind_text(stmt, 1, decision->job_id);
+    bind_text(stmt, 2, decision->kind);
+    sqlite3_bind_int64(stmt, 3, decision->first_slot_ms);
+    sqlite3_bind_int64(stmt, 4, decision->last_slot_ms);
+    sqlite3_bind_int64(stmt, 5, decision->count);
+    if (decision->run_id)
+        sqlite3_bind_int64(stmt, 6, (int64_t)decision->run_id);
+    else
+        sqlite3_bind_null(stmt, 6);
+    sqlite3_bind_int64(stmt, 7, decision->at_ms);
+    bind_text(stmt, 8, decision->reason);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        if (ret_id)
+            *ret_id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    } else {
+        r = fail_insert(s, rc, "decision", reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+static int decision_copy(sqlite3_stmt *stmt, struct store_decision *ret_decision)
+{
+    struct store_decision decision = {
+        .id = (uint64_t)sqlite3_column_int64(stmt, 0),
+        .first_slot_ms = sqlite3_column_int64(stmt, 3),
+        .last_slot_ms = sqlite3_column_int64(stmt, 4),
+        .count = sqlite3_column_int64(stmt, 5),
+        .run_id = (uint64_t)sqlite3_column_int64(stmt, 6),
+        .at_ms = sqlite3_column_int64(stmt, 7),
+    };
+    struct store_pack_item items[3] = {
+        {.dst = &decision.job_id},
+        {.dst = &decision.kind},
+        {.dst = &decision.reason},
+    };
+    items[0].src = col_text(stmt, 1, &items[0].len);
+    items[1].src = col_text(stmt, 2, &items[1].len);
+    items[2].src = col_text_or_null(stmt, 8, &items[2].len);
+    int r = store_pack(items, 3, &decision.mem);
+    if (r < 0)
+        return r;
+    *ret_decision = decision;
+    return 0;
+}
+
+static int sq_decision_list(struct store *st, const char *job_id, int64_t limit,
+                            struct store_decision_list *ret_list, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_decision_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_DECISION_PAGE];
+    bind_text(stmt, 1, job_id);
+    sqlite3_bind_int64(stmt, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        r = grow((void **)&list.items, &cap, list.count, sizeof(*list.items));
+        if (r < 0)
+            break;
+        r = decision_copy(stmt, &list.items[list.count]);
+        if (r < 0)
+            break;
+        list.count++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    if (r < 0) {
+        store_decision_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .set_lock_timeout = sq_set_lock_timeout,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .job_create = sq_job_create,
+    .job_update = sq_job_update,
+    .job_delete = sq_job_delete,
+    .job_get = sq_job_get,
+    .job_list = sq_job_list,
+    .job_foreach = sq_job_foreach,
+    .job_last_slot = sq_job_last_slot,
+    .run_insert = sq_run_insert,
+    .run_update = sq_run_update,
+    .run_get = sq_run_get,
+    .run_list = sq_run_list,
+    .runs_mark_interrupted = sq_runs_mark_interrupted,
+    .run_max_id = sq_run_max_id,
+    .decision_insert = sq_decision_insert,
+    .decision_list = sq_decision_list,
+};
