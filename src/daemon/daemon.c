@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,19 @@ struct deferred {
 struct task_ctx {
     struct daemon *d;
     uint64_t run_id;
+};
+
+/* A shell attempt's process group, and when its leader started (clock ticks
+ * since boot, /proc/PID/stat field 22), which tells a leftover group from a
+ * later process that reused the number. */
+struct process_group {
+    pid_t pgid;
+    unsigned long long start_ticks;
+};
+
+struct interrupted {
+    char *job_id;
+    int attempt;
 };
 
 static void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,7 +101,9 @@ static void defer_finish(struct daemon *d, uint64_t run_id, enum sched_run_statu
 
 static const char *trigger_text(enum sched_trigger trigger)
 {
-    return trigger == SCHED_TRIGGER_SCHEDULE ? STORE_TRIGGER_SCHEDULE : "manual";
+    if (trigger == SCHED_TRIGGER_SCHEDULE)
+        return STORE_TRIGGER_SCHEDULE;
+    return trigger == SCHED_TRIGGER_RECOVERY ? "recovery" : "manual";
 }
 
 /* The store's view of RUN, with the last attempt's result when there is one. */
@@ -129,6 +145,83 @@ static int record_run(struct daemon *d, const struct sched_run *run)
 
 static void finish_stop(struct daemon *d);
 
+/* ---- process groups left by a crash ------------------------------------------ */
+
+/* Each shell attempt leads its own session, so a kill -9 of the daemon leaves
+ * it running.  The groups in flight are kept in DATA/process-groups (rewritten
+ * on every change, atomically) and the next start kills those still alive. */
+
+static bool proc_start_ticks(pid_t pid, unsigned long long *ret)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p && sscanf(p + 1, "%llu", ret) == 1;
+}
+
+static void groups_save(struct daemon *d)
+{
+    GString *text = g_string_new(NULL);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, d->groups);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const struct process_group *g = value;
+        g_string_append_printf(text, "%d %llu\n", (int)g->pgid, g->start_ticks);
+    }
+    GError *error = NULL;
+    if (!g_file_set_contents(d->groups_path, text->str, (gssize)text->len, &error)) {
+        log_line("error", "cannot write %s: %s", d->groups_path, error->message);
+        g_error_free(error);
+    }
+    g_string_free(text, TRUE);
+}
+
+static void groups_add(struct daemon *d, uint64_t run_id, pid_t pid)
+{
+    struct process_group g = {pid, 0};
+    if (pid <= 0 || !proc_start_ticks(pid, &g.start_ticks))
+        return;
+    g_hash_table_replace(d->groups, g_memdup2(&run_id, sizeof(run_id)), g_memdup2(&g, sizeof(g)));
+    groups_save(d);
+}
+
+static void groups_remove(struct daemon *d, uint64_t run_id)
+{
+    if (g_hash_table_remove(d->groups, &run_id))
+        groups_save(d);
+}
+
+/* Kill the groups a previous process left, if their leader is the same process. */
+static void groups_reap_leftovers(struct daemon *d)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(d->groups_path, &text, NULL, NULL))
+        return;
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **line = lines; *line; line++) {
+        int pgid;
+        unsigned long long start, now_start;
+        if (sscanf(*line, "%d %llu", &pgid, &start) != 2 || pgid <= 1)
+            continue;
+        if (proc_start_ticks(pgid, &now_start) && now_start == start) {
+            kill(-pgid, SIGKILL);
+            log_line("warn", "killed process group %d, left running by a previous daemon", pgid);
+        }
+    }
+    g_strfreev(lines);
+    g_free(text);
+    groups_save(d); /* empty now */
+}
+
 /* ---- executors ---------------------------------------------------------- */
 
 static void on_task_done(struct exec_task *task, const struct exec_result *result, void *ctx)
@@ -139,6 +232,7 @@ static void on_task_done(struct exec_task *task, const struct exec_result *resul
     uint64_t id = tc->run_id;
     g_free(tc);
     g_hash_table_remove(d->tasks, &id);
+    groups_remove(d, id);
     struct run_result *r = g_new0(struct run_result, 1);
     r->has_exit_code = result->exit_code >= 0;
     r->exit_code = result->exit_code;
@@ -256,6 +350,7 @@ static int start_task(struct daemon *d, const struct sched_run *run, struct exec
         return r;
     }
     g_hash_table_insert(d->tasks, g_memdup2(&run->id, sizeof(run->id)), task);
+    groups_add(d, run->id, exec_pid(task));
     return 0;
 }
 
@@ -413,6 +508,19 @@ static void loaded_job_free(struct loaded_job *lj)
     g_free(lj);
 }
 
+/* Retry each interrupted run whose job's policy allows another attempt. */
+static void recover_runs(struct daemon *d, GArray *interrupted, int64_t now_ms)
+{
+    for (guint i = 0; i < interrupted->len; i++) {
+        struct interrupted *item = &g_array_index(interrupted, struct interrupted, i);
+        struct sched_run *run;
+        if (sched_job_recover(d->sched, item->job_id, item->attempt, now_ms, &run) == 0)
+            log_line("info", "retrying the interrupted run of %s as run %llu", item->job_id,
+                     (unsigned long long)run->id);
+        g_free(item->job_id);
+    }
+}
+
 /* Put one stored job into the core, resuming after its last settled slot. */
 static void load_job(struct daemon *d, struct loaded_job *lj, int64_t now_ms)
 {
@@ -439,7 +547,8 @@ static void load_job(struct daemon *d, struct loaded_job *lj, int64_t now_ms)
 
 static void on_interrupted(const struct store_run *run, const char *previous, void *userdata)
 {
-    (void)userdata;
+    struct interrupted item = {g_strdup(run->job_id), run->attempt};
+    g_array_append_val((GArray *)userdata, item);
     log_line("warn", "run %llu of %s was %s when the daemon stopped: now INTERRUPTED",
              (unsigned long long)run->id, run->job_id, previous);
 }
@@ -448,9 +557,12 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
 {
     struct store_error serr = {0};
     int64_t now = daemon_now_ms();
-    int r = store_runs_mark_interrupted(d->store, now, on_interrupted, d, &serr);
+    groups_reap_leftovers(d);
+    GArray *interrupted = g_array_new(FALSE, FALSE, sizeof(struct interrupted));
+    int r = store_runs_mark_interrupted(d->store, now, on_interrupted, interrupted, &serr);
     if (r < 0) {
         snprintf(err, err_size, "recovery failed: %s", serr.message);
+        g_array_free(interrupted, TRUE);
         return r;
     }
     GPtrArray *jobs = g_ptr_array_new_with_free_func((GDestroyNotify)loaded_job_free);
@@ -464,6 +576,10 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
         load_job(d, g_ptr_array_index(jobs, i), now);
     log_line("info", "loaded %u jobs", jobs->len);
     g_ptr_array_free(jobs, TRUE);
+    d->in_sched = true;
+    recover_runs(d, interrupted, now);
+    d->in_sched = false;
+    g_array_free(interrupted, TRUE);
     return 0;
 }
 
@@ -543,6 +659,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     d->results =
         g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)result_free);
     d->stored = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    d->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    d->groups_path = g_build_filename(d->config.data_dir, "process-groups", NULL);
     g_queue_init(&d->deferred);
     uv_loop_init(&d->loop);
     d->loop.data = d; /* marks the loop as initialised for daemon_release() */
@@ -587,6 +705,9 @@ static void daemon_release(struct daemon *d)
         g_hash_table_destroy(d->results);
     if (d->stored)
         g_hash_table_destroy(d->stored);
+    if (d->groups)
+        g_hash_table_destroy(d->groups);
+    g_free(d->groups_path);
     g_queue_clear_full(&d->deferred, g_free);
 }
 

@@ -51,6 +51,8 @@ struct daemon {
     GHashTable *tasks;   /* run id -> struct exec_task *: attempts running */
     GHashTable *results; /* run id -> struct run_result *: the last attempt's */
     GHashTable *stored;  /* run ids already inserted in the store */
+    GHashTable *groups;  /* run id -> struct process_group: shell attempts running */
+    char *groups_path;   /* DATA/process-groups: the same, for the next start */
     GQueue deferred;     /* results to hand to the core once its call returned */
     bool in_sched;       /* inside a sched_* call: hooks must not call back */
     bool stopping;

@@ -495,6 +495,22 @@ int sched_job_run_now(struct sched *sched, const char *id, int64_t now_ms,
     return 0;
 }
 
+int sched_job_recover(struct sched *sched, const char *id, int attempts_done, int64_t now_ms,
+                      struct sched_run **ret_run)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    if (!sched_retry_policy_has_retry_after(&job->retry, attempts_done > 0 ? attempts_done : 1))
+        return -ECANCELED;
+    struct sched_run *run =
+        job_fire(sched, job, SCHED_TRIGGER_RECOVERY, now_ms, now_ms, SCHED_DECISION_FIRED);
+    if (!run)
+        return -EBUSY;
+    *ret_run = run;
+    return 0;
+}
+
 /* ---- run lifecycle ---------------------------------------------------- */
 
 struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id)

@@ -57,7 +57,11 @@ enum sched_concurrency {
     SCHED_CONCURRENCY_REPLACE
 };
 enum sched_misfire { SCHED_MISFIRE_RUN_ONCE, SCHED_MISFIRE_SKIP, SCHED_MISFIRE_RUN_ALL };
-enum sched_trigger { SCHED_TRIGGER_SCHEDULE, SCHED_TRIGGER_MANUAL };
+enum sched_trigger {
+    SCHED_TRIGGER_SCHEDULE, /* a slot of the job's schedule */
+    SCHED_TRIGGER_MANUAL,   /* RunJob */
+    SCHED_TRIGGER_RECOVERY, /* retrying a run a crash interrupted */
+};
 
 /* What the scheduler decided about a slot or a range of slots. */
 enum sched_decision_kind {
@@ -141,8 +145,8 @@ struct sched_job_spec {
     struct cron_expr *expr;     /* NULL: no schedule (manual or one-shot) */
     const struct tz_zone *zone; /* required with EXPR */
     struct cron_dst_policy dst_policy;
-    int64_t anchor_at;  /* @every counts from here (Unix s) */
-    int64_t once_at_ms; /* one-shot `at`; 0 = none */
+    int64_t anchor_at;       /* @every counts from here (Unix s) */
+    int64_t once_at_ms;      /* one-shot `at`; 0 = none */
     int64_t resume_after_ms; /* > 0: the next slot is the first after this (the last
                                 settled slot before a restart, so slots missed while
                                 down meet the misfire policy); 0: after now */
@@ -175,6 +179,13 @@ int sched_job_resume(struct sched *sched, const char *id, int64_t now_ms);
  * apply).  Returns 0 with the run in *ret_run, -ENOENT, or -EBUSY when forbid
  * refuses it. */
 int sched_job_run_now(struct sched *sched, const char *id, int64_t now_ms,
+                      struct sched_run **ret_run);
+
+/* A run of job ID was interrupted by a crash after ATTEMPTS_DONE attempts:
+ * start a new run now if the job's retry policy allows another attempt.
+ * Returns 0 with the run in *ret_run, -ENOENT, -ECANCELED when the policy
+ * allows no more, or -EBUSY when forbid refuses it. */
+int sched_job_recover(struct sched *sched, const char *id, int attempts_done, int64_t now_ms,
                       struct sched_run **ret_run);
 
 /* The job's next fire time in ms, or -1 when none is scheduled (paused, no

@@ -112,8 +112,7 @@ void store_rollback(struct store *store)
         store->ops->rollback(store);
 }
 
-int store_job_create(struct store *store, const struct store_job *job,
-                     struct store_error *reterr)
+int store_job_create(struct store *store, const struct store_job *job, struct store_error *reterr)
 {
     ENTER(store, reterr);
     if (is_empty(job->id))
@@ -218,8 +217,7 @@ int store_run_insert(struct store *store, const struct store_run *run, uint64_t 
     return store->ops->run_insert(store, run, ret_id, reterr);
 }
 
-int store_run_update(struct store *store, const struct store_run *run,
-                     struct store_error *reterr)
+int store_run_update(struct store *store, const struct store_run *run, struct store_error *reterr)
 {
     ENTER(store, reterr);
     if (run->id == 0 || check_run_id(run->id, reterr) < 0)

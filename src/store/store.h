@@ -66,21 +66,25 @@ struct store_error {
  *
  * Durability.  In WAL mode a commit appends the transaction's pages and a
  * commit frame to ovsched.db-wal with write(2) before it returns; with
- * synchronous=NORMAL the WAL is fsync'ed only at checkpoints, not at each
- * commit.  A process crash (kill -9, abort, OOM kill) does not lose what write()
- * handed to the kernel: the page cache belongs to the kernel, and the next open
- * replays every WAL frame up to the last valid commit frame, so every
- * transaction that returned is there and a transaction cut off in the middle is
- * not (its frames lack a commit frame).  Only losing the kernel itself (power
- * cut, kernel panic) can drop the last transactions before the next checkpoint
- * -- still without corrupting the file.  synchronous=FULL would cover that at
- * the price of one fsync per commit.
+ * synchronous=NORMAL the WAL is fsync'ed at checkpoints, not at each commit.
+ * A process crash (kill -9, abort, OOM kill) does not lose what write() handed
+ * to the kernel: those pages are in the kernel's page cache, not the
+ * process's, and reach the file.  The next open replays every WAL frame up to
+ * the last valid commit frame, so every transaction that returned is there
+ * and one cut off in the middle is not (its frames have no commit frame, and
+ * a frame's checksum chains to the ones before it).  Only losing the kernel
+ * itself (power cut, kernel panic) can drop the transactions since the last
+ * checkpoint -- still without corrupting the file; synchronous=FULL would
+ * cover that too at the price of one fsync per commit.  tests/unit/store
+ * kills a writer with SIGKILL mid-commit and mid-transaction to check this.
  *
  * Returns 0 with the store in *ret_store (close with store_close()), or
- * -EINVAL (DATA_DIR NULL or empty), -ENOTSUP (the file's schema is newer than
- * this build: never downgrade a database), -EBUSY, -ENOMEM, -EIO (cannot create
- * the folder, not a database, corrupt, ...), with a sentence in ERR when ERR is
- * not NULL and ERR_SIZE > 0.  *ret_store is written only on success. */
+ * -EINVAL (DATA_DIR NULL or empty), the errno of mkdir(2) or stat(2) for the
+ * folder (-EACCES, -ENOTDIR, ...), -ENOTSUP (the file's schema is newer than
+ * this build: never downgrade a database; or SQLite older than 3.35), -EBUSY,
+ * -ENOMEM, -EIO (not a database, corrupt, I/O error, ...), with a sentence in
+ * ERR when ERR is not NULL and ERR_SIZE > 0.  *ret_store is written only on
+ * success. */
 int store_open_sqlite(const char *data_dir, struct store **ret_store, char *err, size_t err_size);
 
 /* Close STORE; an open batch is rolled back.  Accepts NULL. */
@@ -110,11 +114,11 @@ void store_rollback(struct store *store);
 /* ---- Jobs --------------------------------------------------------------- */
 
 struct store_job {
-    const char *id;       /* the job id, non-empty */
-    int64_t campaign_id;  /* the tenant */
-    const char *status;   /* "ACTIVE", "PAUSED", ...: filtered on, not checked */
-    const char *json;     /* the job document, stored and returned verbatim */
-    int64_t version;      /* 1 at creation, +1 per update; output only */
+    const char *id;      /* the job id, non-empty */
+    int64_t campaign_id; /* the tenant */
+    const char *status;  /* "ACTIVE", "PAUSED", ...: filtered on, not checked */
+    const char *json;    /* the job document, stored and returned verbatim */
+    int64_t version;     /* 1 at creation, +1 per update; output only */
     int64_t created_at_ms;
     int64_t updated_at_ms; /* output only: the last write's time */
     void *mem;             /* owns the strings of a returned job; NULL in inputs */
@@ -125,8 +129,7 @@ struct store_job {
 /* Store a new job: JOB's id, campaign_id, status, json and created_at_ms (also
  * the first updated_at_ms), at version 1.  Returns 0, -EINVAL (id empty, status
  * or json NULL), -EEXIST if the id is taken, or a backend error. */
-int store_job_create(struct store *store, const struct store_job *job,
-                     struct store_error *reterr);
+int store_job_create(struct store *store, const struct store_job *job, struct store_error *reterr);
 
 /* Replace the campaign_id, status and json of job JOB->id and set its
  * updated_at_ms to JOB->updated_at_ms, if its version is EXPECTED_VERSION (or
@@ -237,8 +240,7 @@ int store_run_insert(struct store *store, const struct store_run *run, uint64_t 
 /* Write RUN's status, attempt, started_at_ms, finished_at_ms, exit code, output
  * and error to run RUN->id (the immutable fields are ignored).  Returns 0,
  * -EINVAL, -ENOENT, or a backend error. */
-int store_run_update(struct store *store, const struct store_run *run,
-                     struct store_error *reterr);
+int store_run_update(struct store *store, const struct store_run *run, struct store_error *reterr);
 
 /* Run ID into *ret_run (release with store_run_release()).  Returns 0, -EINVAL,
  * -ENOENT, -ENOMEM or a backend error; *ret_run is written only on success. */
@@ -253,8 +255,9 @@ struct store_run_list {
     int64_t total; /* runs of the job, ignoring offset and limit */
 };
 
-/* The runs of JOB_ID, newest (highest id) first, from OFFSET (>= 0), at most
- * LIMIT (< 0: no limit), with the total, from one snapshot.  Returns 0 with
+/* The runs of JOB_ID, newest first (by scheduled_at_ms, then id, descending),
+ * from OFFSET (>= 0), at most LIMIT (< 0: no limit), with the total, from one
+ * snapshot.  Returns 0 with
  * *ret_list (release with store_run_list_release()), -EINVAL, -ENOMEM or a
  * backend error.  A job without runs, or no such job, gives an empty list. */
 int store_run_list(struct store *store, const char *job_id, int64_t offset, int64_t limit,
@@ -265,8 +268,7 @@ void store_run_list_release(struct store_run_list *list);
 /* Called for each run store_runs_mark_interrupted() ended, after the change is
  * committed (or, inside a batch, made).  RUN is borrowed for the call and shows
  * the new state; PREVIOUS_STATUS is what it was.  CB may call the store. */
-typedef void store_run_cb(const struct store_run *run, const char *previous_status,
-                          void *userdata);
+typedef void store_run_cb(const struct store_run *run, const char *previous_status, void *userdata);
 
 /* Start-up recovery: every run left PENDING, RUNNING or RETRYING by a previous
  * process becomes INTERRUPTED with finished_at_ms NOW_AT_MS and, when it had
@@ -284,16 +286,16 @@ int store_run_max_id(struct store *store, uint64_t *ret_id, struct store_error *
 /* ---- Decisions ---------------------------------------------------------- */
 
 struct store_decision {
-    uint64_t id;         /* assigned by the store; ignored on insert */
-    const char *job_id;  /* non-empty; the job must exist */
-    const char *kind;    /* "misfire_skip", "coalesced", ...: the daemon's words */
+    uint64_t id;        /* assigned by the store; ignored on insert */
+    const char *job_id; /* non-empty; the job must exist */
+    const char *kind;   /* "misfire_skip", "coalesced", ...: the daemon's words */
     int64_t first_slot_ms;
     int64_t last_slot_ms;
-    int64_t count;       /* slots in [first, last] the decision settles; 0: none */
-    uint64_t run_id;     /* the run it made, 0: none */
-    int64_t at_ms;       /* when it was decided */
-    const char *reason;  /* NULL: none */
-    void *mem;           /* owns the strings of a returned decision; NULL in inputs */
+    int64_t count;      /* slots in [first, last] the decision settles; 0: none */
+    uint64_t run_id;    /* the run it made, 0: none */
+    int64_t at_ms;      /* when it was decided */
+    const char *reason; /* NULL: none */
+    void *mem;          /* owns the strings of a returned decision; NULL in inputs */
 };
 
 /* Append DECISION to the log.  Returns 0 with its id in *ret_id (may be NULL),

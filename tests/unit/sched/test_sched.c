@@ -486,6 +486,27 @@ static void test_live_changes(void **state)
     recorder_free(rec);
 }
 
+/* A run a crash interrupted is retried only while its policy allows attempts. */
+static void test_recover_interrupted(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_for(rec, NULL);
+    struct sched_job_spec spec = spec_for("again", NULL, NULL);
+    spec.retry.max_attempts = 3;
+    put(sched, spec, 0);
+    struct sched_run *run = NULL;
+    assert_int_equal(sched_job_recover(sched, "again", 1, 1000, &run), 0);
+    assert_int_equal(run->trigger, SCHED_TRIGGER_RECOVERY);
+    assert_int_equal(rec->started->len, 1);
+    assert_int_equal(sched_run_finished(sched, run->id, SCHED_RUN_COMPLETED, 2000), 0);
+    assert_int_equal(sched_job_recover(sched, "again", 3, 3000, &run), -ECANCELED);
+    assert_int_equal(sched_job_recover(sched, "nobody", 1, 3000, &run), -ENOENT);
+    assert_int_equal(rec->started->len, 1);
+    sched_free(sched);
+    recorder_free(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_misfire_after_a_week_down),
         cmocka_unit_test(test_dst_days),
         cmocka_unit_test(test_live_changes),
+        cmocka_unit_test(test_recover_interrupted),
     };
     return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
 }

@@ -113,8 +113,7 @@ static void assert_integrity(const struct fixture *fx)
 {
     sqlite3 *db = raw_open(fx);
     sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
     sqlite3_finalize(stmt);
@@ -205,7 +204,7 @@ static void test_open_journal_mode_and_pragmas(void **state)
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM pragma_journal_mode WHERE"
                                    " journal_mode = 'wal'"),
                      1);
-    /* A half-migrated file (version 0 with no tables) is migrated on open. */
+    /* An empty database (version 0, no tables) is migrated on open. */
     store_close(fx->st);
     fx->st = NULL;
     char path[128];
@@ -217,6 +216,33 @@ static void test_open_journal_mode_and_pragmas(void **state)
     sqlite3_close(db);
     reopen(fx);
     assert_int_equal(query_int(fx, "PRAGMA user_version"), STORE_SQLITE_SCHEMA_VERSION);
+}
+
+/* Schema 1 as the first build wrote it: runs_live left empty.  Migration 2
+ * lists the live runs, so recovery after the upgrade still finds them. */
+static void test_open_upgrades_schema_1(void **state)
+{
+    struct fixture *fx = *state;
+    create_job(fx->st, "j", 0, "ACTIVE", 0);
+    struct store_run run = scheduled_run(0, "j", 1, "RUNNING");
+    assert_int_equal(store_run_insert(fx->st, &run, NULL, NULL), 0);
+    run = scheduled_run(0, "j", 2, "COMPLETED");
+    assert_int_equal(store_run_insert(fx->st, &run, NULL, NULL), 0);
+    store_close(fx->st);
+    fx->st = NULL;
+    sqlite3 *db = raw_open(fx);
+    assert_int_equal(
+        sqlite3_exec(db, "DELETE FROM runs_live; PRAGMA user_version = 1", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    reopen(fx);
+    assert_int_equal(query_int(fx, "PRAGMA user_version"), STORE_SQLITE_SCHEMA_VERSION);
+    assert_int_equal(store_runs_mark_interrupted(fx->st, 10, NULL, NULL, NULL), 1);
+    struct store_run got;
+    assert_int_equal(store_run_get(fx->st, 1, &got, NULL), 0);
+    assert_string_equal(got.status, STORE_RUN_INTERRUPTED);
+    store_run_release(&got);
 }
 
 static void test_open_newer_schema_is_refused(void **state)
@@ -305,8 +331,8 @@ static void test_job_crud(void **state)
     assert_int_equal(version, 2);
 
     /* A stale version is refused and changes nothing. */
-    struct store_job stale = {.id = "report", .status = "ACTIVE", .json = "{\"v\":\"lost\"}",
-                              .updated_at_ms = 3000};
+    struct store_job stale = {
+        .id = "report", .status = "ACTIVE", .json = "{\"v\":\"lost\"}", .updated_at_ms = 3000};
     version = 42;
     assert_int_equal(store_job_update(fx->st, &stale, 1, &version, &err), -ESTALE);
     assert_int_equal(version, 42);
@@ -393,16 +419,16 @@ static void test_job_list_against_model(void **state)
         jobs[i].campaign_id = test_rng_range(&rng, 1, 3);
         jobs[i].status = test_rng_pick(&rng, statuses, ARRAY_SIZE(statuses));
         jobs[i].created_at_ms = 1000 * test_rng_range(&rng, 1, 10);
-        create_job(fx->st, jobs[i].id, jobs[i].campaign_id, jobs[i].status,
-                   jobs[i].created_at_ms);
+        create_job(fx->st, jobs[i].id, jobs[i].campaign_id, jobs[i].status, jobs[i].created_at_ms);
     }
     assert_int_equal(store_commit(fx->st, NULL), 0);
     qsort(jobs, N, sizeof(jobs[0]), model_cmp);
 
     for (int round = 0; round < 300; round++) {
         struct store_job_filter filter = {
-            .status = test_rng_range(&rng, 0, 1) ? NULL
-                                                 : test_rng_pick(&rng, statuses, ARRAY_SIZE(statuses)),
+            .status = test_rng_range(&rng, 0, 1)
+                          ? NULL
+                          : test_rng_pick(&rng, statuses, ARRAY_SIZE(statuses)),
             .has_campaign_id = test_rng_range(&rng, 0, 1),
             .campaign_id = test_rng_range(&rng, 0, 3),
             .offset = test_rng_range(&rng, 0, 60),
@@ -639,28 +665,43 @@ static void test_run_update_get_list(void **state)
     assert_int_equal(store_run_update(fx->st, &run, NULL), -EINVAL);
     assert_int_equal(store_run_get(fx->st, UINT64_MAX, &got, NULL), -EINVAL);
 
-    /* 25 more runs of "j", some of "other": pages newest first. */
+    /* 25 more runs of "j", some of "other", two manual ones in the same
+     * millisecond: pages are newest first by scheduled time, then id. */
     for (int i = 0; i < 25; i++) {
-        struct store_run more = scheduled_run(0, i % 5 == 0 ? "other" : "j", 1000 * i, "RUNNING");
+        struct store_run more =
+            scheduled_run(0, i % 5 == 0 ? "other" : "j", 1000 * (i % 7), "RUNNING");
+        if (i >= 7) {
+            more.trigger = "manual";
+            more.scheduled_at_ms = 1000 * (i % 9);
+        }
         assert_int_equal(store_run_insert(fx->st, &more, NULL, NULL), 0);
     }
     struct store_run_list list;
     assert_int_equal(store_run_list(fx->st, "j", 0, -1, &list, NULL), 0);
     assert_int_equal(list.total, 21);
     assert_int_equal(list.count, 21);
-    for (size_t i = 1; i < list.count; i++)
-        assert_true(list.items[i - 1].id > list.items[i].id);
-    assert_int_equal(list.items[20].id, id); /* the first run is the oldest */
-    uint64_t newest = list.items[0].id, third = list.items[2].id;
+    uint64_t order[21];
+    for (size_t i = 0; i < list.count; i++) {
+        order[i] = list.items[i].id;
+        assert_string_equal(list.items[i].job_id, "j");
+        if (i == 0)
+            continue;
+        const struct store_run *a = &list.items[i - 1], *b = &list.items[i];
+        assert_true(a->scheduled_at_ms > b->scheduled_at_ms ||
+                    (a->scheduled_at_ms == b->scheduled_at_ms && a->id > b->id));
+    }
+    assert_int_equal(list.items[0].id, id); /* the first run has the latest time */
     store_run_list_release(&list);
 
     assert_int_equal(store_run_list(fx->st, "j", 2, 5, &list, NULL), 0);
     assert_int_equal(list.total, 21);
     assert_int_equal(list.count, 5);
-    assert_int_equal(list.items[0].id, third);
+    for (size_t i = 0; i < list.count; i++)
+        assert_int_equal(list.items[i].id, order[2 + i]);
     store_run_list_release(&list);
     assert_int_equal(store_run_list(fx->st, "j", 20, 5, &list, NULL), 0);
     assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].id, order[20]);
     store_run_list_release(&list);
     assert_int_equal(store_run_list(fx->st, "j", 100, 5, &list, NULL), 0);
     assert_int_equal(list.count, 0);
@@ -671,7 +712,6 @@ static void test_run_update_get_list(void **state)
     assert_int_equal(list.total, 0);
     store_run_list_release(&list);
     assert_int_equal(store_run_list(fx->st, "j", -1, 5, &list, NULL), -EINVAL);
-    assert_true(newest > third);
 }
 
 static int crash_child_insert_runs(const char *dir)
@@ -701,8 +741,7 @@ struct interrupted {
     int nested;
 };
 
-static void interrupted_cb(const struct store_run *run, const char *previous_status,
-                           void *userdata)
+static void interrupted_cb(const struct store_run *run, const char *previous_status, void *userdata)
 {
     struct interrupted *seen = userdata;
     int i = seen->calls++;
@@ -780,6 +819,55 @@ static void test_mark_interrupted_after_crash(void **state)
     assert_int_equal(store_run_insert(fx->st, &again, NULL, NULL), -EEXIST);
 }
 
+static void collect_ids(const struct store_run *run, const char *previous_status, void *userdata)
+{
+    (void)previous_status;
+    uint64_t *ids = userdata;
+    ids[++ids[0]] = run->id;
+}
+
+/* Which runs recovery finds follows every write: inserts, updates both ways,
+ * job deletes, rolled-back batches. */
+static void test_live_runs_follow_writes(void **state)
+{
+    struct fixture *fx = *state;
+    create_job(fx->st, "j", 0, "ACTIVE", 0);
+    create_job(fx->st, "k", 0, "ACTIVE", 0);
+    static const char *const first[] = {"RUNNING", "WAITING", "COMPLETED", "PENDING", "RUNNING"};
+    for (int i = 0; i < 5; i++) {
+        struct store_run run = scheduled_run((uint64_t)i + 1, i == 4 ? "k" : "j", i, first[i]);
+        assert_int_equal(store_run_insert(fx->st, &run, NULL, NULL), 0);
+    }
+    struct store_run run = scheduled_run(1, "j", 0, "COMPLETED");
+    assert_int_equal(store_run_update(fx->st, &run, NULL), 0);
+    run = scheduled_run(2, "j", 1, "RUNNING");
+    assert_int_equal(store_run_update(fx->st, &run, NULL), 0);
+    run = scheduled_run(3, "j", 2, "RETRYING");
+    assert_int_equal(store_run_update(fx->st, &run, NULL), 0);
+    run = scheduled_run(4, "j", 3, "PENDING"); /* still live: nothing changes */
+    assert_int_equal(store_run_update(fx->st, &run, NULL), 0);
+    assert_int_equal(store_job_delete(fx->st, "k", NULL), 0);
+    /* A rolled-back batch leaves no trace either. */
+    assert_int_equal(store_begin(fx->st, NULL), 0);
+    run = scheduled_run(4, "j", 3, "COMPLETED");
+    assert_int_equal(store_run_update(fx->st, &run, NULL), 0);
+    run = scheduled_run(9, "j", 9, "RUNNING");
+    assert_int_equal(store_run_insert(fx->st, &run, NULL, NULL), 0);
+    store_rollback(fx->st);
+    /* A failed update changes nothing. */
+    run = scheduled_run(77, "j", 9, "RUNNING");
+    assert_int_equal(store_run_update(fx->st, &run, NULL), -ENOENT);
+
+    uint64_t ids[8] = {0};
+    assert_int_equal(store_runs_mark_interrupted(fx->st, 5, collect_ids, ids, NULL), 3);
+    assert_int_equal(ids[0], 3);
+    assert_int_equal(ids[1], 2);
+    assert_int_equal(ids[2], 3);
+    assert_int_equal(ids[3], 4);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs_live"), 0);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs WHERE status = 'INTERRUPTED'"), 3);
+}
+
 static void test_run_max_id_never_goes_back(void **state)
 {
     struct fixture *fx = *state;
@@ -833,21 +921,28 @@ static void test_last_slot(void **state)
     assert_int_equal(slot, 300000);
 
     /* A later manual run is not a slot. */
-    struct store_run manual = {.job_id = "j", .status = "RUNNING", .trigger = "manual",
-                               .scheduled_at_ms = 900000};
+    struct store_run manual = {
+        .job_id = "j", .status = "RUNNING", .trigger = "manual", .scheduled_at_ms = 900000};
     assert_int_equal(store_run_insert(fx->st, &manual, NULL, NULL), 0);
     assert_int_equal(store_job_last_slot(fx->st, "j", &slot, NULL), 0);
     assert_int_equal(slot, 300000);
 
     /* A decision that settles no slot does not count; one that skips slots does. */
-    struct store_decision none = {.job_id = "j", .kind = "note", .first_slot_ms = 999999,
-                                  .last_slot_ms = 999999, .count = 0, .at_ms = 1};
+    struct store_decision none = {.job_id = "j",
+                                  .kind = "note",
+                                  .first_slot_ms = 999999,
+                                  .last_slot_ms = 999999,
+                                  .count = 0,
+                                  .at_ms = 1};
     assert_int_equal(store_decision_insert(fx->st, &none, NULL, NULL), 0);
     assert_int_equal(store_job_last_slot(fx->st, "j", &slot, NULL), 0);
     assert_int_equal(slot, 300000);
-    struct store_decision skip = {.job_id = "j", .kind = "misfire_skip",
-                                  .first_slot_ms = 360000, .last_slot_ms = 600000,
-                                  .count = 5, .at_ms = 2};
+    struct store_decision skip = {.job_id = "j",
+                                  .kind = "misfire_skip",
+                                  .first_slot_ms = 360000,
+                                  .last_slot_ms = 600000,
+                                  .count = 5,
+                                  .at_ms = 2};
     assert_int_equal(store_decision_insert(fx->st, &skip, NULL, NULL), 0);
     assert_int_equal(store_job_last_slot(fx->st, "j", &slot, NULL), 0);
     assert_int_equal(slot, 600000);
@@ -992,8 +1087,7 @@ static void test_batch_of_10000_runs(void **state)
     assert_int_equal(store_job_delete(fx->st, "nobody", NULL), -ENOENT);
     assert_int_equal(store_runs_mark_interrupted(fx->st, 5, NULL, NULL, NULL), 9500);
     assert_int_equal(store_commit(fx->st, NULL), 0);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs WHERE status = 'INTERRUPTED'"),
-                     9500);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs WHERE status = 'INTERRUPTED'"), 9500);
     assert_int_equal(store_job_get(fx->st, "temp", &job, NULL), 0);
     store_job_release(&job);
 
@@ -1008,15 +1102,23 @@ static void test_data_survives_reopen(void **state)
 {
     struct fixture *fx = *state;
     create_job(fx->st, "keep", 3, "ACTIVE", 10);
-    struct store_job edit = {.id = "keep", .campaign_id = 3, .status = "PAUSED",
-                             .json = "{\"edited\":true}", .updated_at_ms = 20};
+    struct store_job edit = {.id = "keep",
+                             .campaign_id = 3,
+                             .status = "PAUSED",
+                             .json = "{\"edited\":true}",
+                             .updated_at_ms = 20};
     assert_int_equal(store_job_update(fx->st, &edit, 1, NULL, NULL), 0);
     struct store_run run = scheduled_run(0, "keep", 60000, "RUNNING");
     run.output = "hello";
     uint64_t run_id = 0;
     assert_int_equal(store_run_insert(fx->st, &run, &run_id, NULL), 0);
-    struct store_decision d = {.job_id = "keep", .kind = "misfire_skip", .first_slot_ms = 1,
-                               .last_slot_ms = 2, .count = 2, .at_ms = 3, .reason = "down"};
+    struct store_decision d = {.job_id = "keep",
+                               .kind = "misfire_skip",
+                               .first_slot_ms = 1,
+                               .last_slot_ms = 2,
+                               .count = 2,
+                               .at_ms = 3,
+                               .reason = "down"};
     assert_int_equal(store_decision_insert(fx->st, &d, NULL, NULL), 0);
 
     for (int round = 0; round < 3; round++) {
@@ -1192,9 +1294,9 @@ static void test_locked_database_gives_ebusy(void **state)
     assert_int_equal(store_set_lock_timeout(fx->st, 50), 0);
 
     sqlite3 *other = raw_open(fx);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('x', 1)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('x', 1)", NULL, NULL, NULL),
+        SQLITE_OK);
     struct store_job job = {.id = "k", .status = "ACTIVE", .json = "{}"};
     assert_int_equal(store_job_create(fx->st, &job, &err), -EBUSY);
     assert_non_null(strstr(err.message, "locked"));
@@ -1288,6 +1390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_fresh_nested_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_journal_mode_and_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_upgrades_schema_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_bad_arguments_and_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_crud, setup, teardown),
@@ -1296,6 +1399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_update_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_interrupted_after_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_runs_follow_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_max_id_never_goes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
