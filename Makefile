@@ -97,9 +97,10 @@ run:
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all build/bench/bench_cron
+	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store
 	@build/bench/bench_cron
 	@bench/bench_batch.sh build/ovsched
+	@build/bench/bench_store
 
 build/bench/%: bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

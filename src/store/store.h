@@ -257,9 +257,9 @@ struct store_run_list {
 
 /* The runs of JOB_ID, newest first (by scheduled_at_ms, then id, descending),
  * from OFFSET (>= 0), at most LIMIT (< 0: no limit), with the total, from one
- * snapshot.  Returns 0 with
- * *ret_list (release with store_run_list_release()), -EINVAL, -ENOMEM or a
- * backend error.  A job without runs, or no such job, gives an empty list. */
+ * snapshot.  Returns 0 with *ret_list (release with store_run_list_release()),
+ * -EINVAL, -ENOMEM or a backend error.  A job without runs, or no such job,
+ * gives an empty list. */
 int store_run_list(struct store *store, const char *job_id, int64_t offset, int64_t limit,
                    struct store_run_list *ret_list, struct store_error *reterr);
 
