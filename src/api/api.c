@@ -22,6 +22,7 @@
 #define DEFAULT_PAGE_SIZE 50
 #define MAX_PAGE_SIZE     1000
 #define MAX_PREVIEW       1000
+#define MAX_PAGE          1000000000
 
 struct reply {
     struct http_response *resp;
@@ -65,7 +66,10 @@ static void reply_error(struct http_response *resp, int error, const char *fmt, 
             code = error_table[i].code;
         }
     }
-    reply_json(resp, status, json_pack("{ss ss}", "code", code, "message", message));
+    /* The message may quote client bytes, cut anywhere: keep it valid UTF-8. */
+    char *valid = g_utf8_make_valid(message, -1);
+    reply_json(resp, status, json_pack("{ss ss}", "code", code, "message", valid));
+    g_free(valid);
 }
 
 static void reply_store_error(struct http_response *resp, int error, const struct store_error *e,
@@ -166,12 +170,19 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
     job_doc_free(doc);
 }
 
-static int64_t requested_version(json_t *body, json_t *job)
+/* The version the client read: body.version or job.version; none means any.
+ * Returns -EINVAL (and replies) for a version that is not a positive integer. */
+static int requested_version(json_t *body, json_t *job, int64_t *ret, struct http_response *resp)
 {
     json_t *v = json_object_get(body, "version");
     if (!v)
         v = json_object_get(job, "version");
-    return json_is_integer(v) ? json_integer_value(v) : STORE_VERSION_ANY;
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
+        reply_error(resp, -EINVAL, "job.version: must be the integer version you read");
+        return -EINVAL;
+    }
+    *ret = v ? json_integer_value(v) : STORE_VERSION_ANY;
+    return 0;
 }
 
 /* Store DOC over job DOC->id if its version is EXPECTED; reply on failure. */
@@ -213,10 +224,13 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
     }
     int64_t created = old.created_at_ms;
     store_job_release(&old);
+    int64_t version;
+    if (requested_version(body, job, &version, resp) < 0)
+        return;
     struct job_doc *doc = parse_job(d, job, created, resp);
     if (!doc)
         return;
-    if (store_update(d, doc, requested_version(body, job), resp) == 0) {
+    if (store_update(d, doc, version, resp) == 0) {
         activate(d, doc, daemon_now_ms());
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
@@ -263,8 +277,8 @@ static int paging(json_t *body, int64_t *page, int64_t *size, struct http_respon
     json_t *p = json_object_get(body, "page"), *s = json_object_get(body, "page_size");
     *page = json_is_integer(p) ? json_integer_value(p) : 1;
     *size = json_is_integer(s) ? json_integer_value(s) : DEFAULT_PAGE_SIZE;
-    if ((p && !json_is_integer(p)) || *page < 1) {
-        reply_error(resp, -EINVAL, "page: must be an integer >= 1");
+    if ((p && !json_is_integer(p)) || *page < 1 || *page > MAX_PAGE) {
+        reply_error(resp, -EINVAL, "page: must be an integer 1-%d", MAX_PAGE);
         return -EINVAL;
     }
     if ((s && !json_is_integer(s)) || *size < 1 || *size > MAX_PAGE_SIZE) {
@@ -496,7 +510,7 @@ static void preview_schedule(struct daemon *d, json_t *body, struct http_respons
     const char *from = json_string_value(json_object_get(body, "from")), *reason = NULL;
     int64_t n = json_is_integer(count) ? json_integer_value(count) : 10,
             from_s = daemon_now_ms() / 1000;
-    if (n < 1 || n > MAX_PREVIEW) {
+    if ((count && !json_is_integer(count)) || n < 1 || n > MAX_PREVIEW) {
         reply_error(resp, -EINVAL, "count: must be an integer 1-%d", MAX_PREVIEW);
         return;
     }

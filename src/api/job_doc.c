@@ -16,8 +16,9 @@
 
 #include "base/timefmt.h"
 
-#define MAX_ID_LEN   128
-#define MAX_TEXT_LEN 4096
+#define MAX_ID_LEN      128
+#define MAX_TEXT_LEN    4096
+#define MAX_DURATION_MS INT64_C(31536000000) /* 365 days: no timer overflows */
 
 static int fail(struct job_doc_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -73,6 +74,8 @@ static int opt_duration(json_t *obj, const char *key, const char *path, int64_t 
     *ret_ms = fallback;
     if (text && timefmt_duration_parse(text, strlen(text), ret_ms, &reason) < 0)
         return fail(err, "%s%s: %s", path, key, reason);
+    if (*ret_ms > MAX_DURATION_MS)
+        return fail(err, "%s%s: at most 365 days", path, key);
     return 0;
 }
 
@@ -158,9 +161,8 @@ static int check_shell(json_t *ex, struct job_doc_error *err)
     json_t *shell = json_object_get(ex, "shell");
     if (shell && !json_is_boolean(shell))
         return fail(err, "executor.shell: must be true or false");
-    if (json_is_string(command) && json_string_length(command) > 0)
-        return 0; /* one string: run by /bin/sh -c */
-    if (!json_is_array(command) || json_array_size(command) == 0)
+    bool script = json_is_string(command) && json_string_length(command) > 0;
+    if (!script && (!json_is_array(command) || json_array_size(command) == 0))
         return fail(err, "executor.command: must be a non-empty array of strings "
                          "([\"/usr/bin/report\", \"--weekly\"])");
     size_t i;
@@ -359,12 +361,14 @@ static int check_schedule(struct job_doc *doc, struct tz_cache *zones, int64_t n
         int64_t at_s;
         if (timefmt_rfc3339_parse(at, &at_s, &reason) < 0)
             return fail(err, "%sat: %s", path, reason);
+        if (at_s <= 0)
+            return fail(err, "%sat: must be after 1970-01-01T00:00:00Z", path);
         doc->spec.once_at_ms = at_s * 1000;
     }
     const char *effective = doc->spec.expr && cron_expr_zone(doc->spec.expr)
                                 ? cron_expr_zone(doc->spec.expr)
                                 : (zone_name ? zone_name : "UTC");
-    if (doc->spec.expr) {
+    if (doc->spec.expr || zone_name) {
         r = tz_cache_get(zones, effective, &doc->spec.zone);
         if (r == -ENOENT)
             return fail(err, "%stimezone: unknown time zone '%.64s'", path, effective);

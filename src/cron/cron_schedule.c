@@ -46,7 +46,6 @@ static bool falls_back(const struct tz_interval *iv)
     return iv->start_at != TZ_BEGINNING && iv->offset_s < iv->prev_offset_s;
 }
 
-
 /* The wall-clock answer of the last search, reused while it is still the
  * answer: no slot lies strictly between `from` and `wall` (next) or between
  * `wall` and `to` (prev).  A yearly schedule crosses two DST intervals a year;

@@ -10,7 +10,10 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +227,19 @@ static void groups_reap_leftovers(struct daemon *d)
 
 /* ---- executors ---------------------------------------------------------- */
 
+/* LEN bytes of output as valid UTF-8 without NULs (which JSON and the store's
+ * C strings could not carry): bad bytes become U+FFFD. */
+static char *valid_text(const char *bytes, size_t len)
+{
+    char *copy = g_memdup2(bytes, len + 1);
+    for (size_t i = 0; i < len; i++)
+        if (copy[i] == '\0')
+            copy[i] = '?';
+    char *valid = g_utf8_make_valid(copy, (gssize)len);
+    g_free(copy);
+    return valid;
+}
+
 static void on_task_done(struct exec_task *task, const struct exec_result *result, void *ctx)
 {
     (void)task;
@@ -236,13 +252,13 @@ static void on_task_done(struct exec_task *task, const struct exec_result *resul
     struct run_result *r = g_new0(struct run_result, 1);
     r->has_exit_code = result->exit_code >= 0;
     r->exit_code = result->exit_code;
-    r->output = g_strndup(result->output, result->output_len);
+    r->output = valid_text(result->output, result->output_len);
     r->error = g_strdup(result->error);
     g_hash_table_replace(d->results, g_memdup2(&id, sizeof(id)), r);
     enum sched_run_status status =
         result->outcome == EXEC_SUCCEEDED ? SCHED_RUN_COMPLETED : SCHED_RUN_FAILED;
-    if (d->stopping)
-        status = SCHED_RUN_INTERRUPTED;
+    if (d->stopping && result->outcome == EXEC_STOPPED)
+        status = SCHED_RUN_INTERRUPTED; /* stopped by the shutdown, not by the job */
     d->in_sched = true;
     sched_run_finished(d->sched, id, status, daemon_now_ms());
     d->in_sched = false;
@@ -360,10 +376,18 @@ static void hook_run_start(void *ctx, struct sched_run *run)
 {
     struct daemon *d = ctx;
     g_hash_table_remove(d->results, &run->id); /* a new attempt: forget the last one's */
+    if (d->stopping) {
+        /* A queued run must not start during the shutdown: the next start retries it. */
+        defer_finish(d, run->id, SCHED_RUN_INTERRUPTED, "the daemon was stopping");
+        return;
+    }
     int r = record_run(d, run);
-    if (r == -EEXIST) {
-        /* The slot already ran (before a restart): never run it twice. */
-        defer_finish(d, run->id, SCHED_RUN_SKIPPED, "this slot already has a run");
+    if (r < 0) {
+        /* Never run what is not recorded: the slot already ran (before a
+         * restart), or the store failed. */
+        defer_finish(d, run->id, r == -EEXIST ? SCHED_RUN_SKIPPED : SCHED_RUN_FAILED,
+                     r == -EEXIST ? "this slot already has a run"
+                                  : "the run could not be recorded in the store");
         return;
     }
     struct exec_error err = {{0}};
@@ -489,6 +513,7 @@ struct loaded_job {
     char *id;
     char *json;
     int64_t created_at_ms;
+    int64_t updated_at_ms;
 };
 
 static int collect_job(const struct store_job *job, void *userdata)
@@ -497,6 +522,7 @@ static int collect_job(const struct store_job *job, void *userdata)
     lj->id = g_strdup(job->id);
     lj->json = g_strdup(job->json);
     lj->created_at_ms = job->created_at_ms;
+    lj->updated_at_ms = job->updated_at_ms;
     g_ptr_array_add(userdata, lj);
     return 0;
 }
@@ -539,7 +565,9 @@ static void load_job(struct daemon *d, struct loaded_job *lj, int64_t now_ms)
     int64_t last_slot = 0;
     if (store_job_last_slot(d->store, lj->id, &last_slot, NULL) < 0)
         last_slot = 0;
-    spec.resume_after_ms = last_slot > lj->created_at_ms ? last_slot : lj->created_at_ms;
+    /* Every write computes the next slot from its own time, as the live
+     * daemon does: slots before it (a pause, an old schedule) are not owed. */
+    spec.resume_after_ms = last_slot > lj->updated_at_ms ? last_slot : lj->updated_at_ms;
     g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
     sched_job_put(d->sched, &spec, now_ms);
     job_doc_free(doc);
@@ -641,9 +669,30 @@ static void on_http(void *ctx, const struct http_request *req, struct http_respo
     daemon_settle(d);
 }
 
+/* One daemon per data folder: a second one would kill the first one's
+ * attempts as leftovers and schedule every job twice. */
+static int lock_data_dir(struct daemon *d, char *err, size_t err_size)
+{
+    char *path = g_build_filename(d->config.data_dir, "lock", NULL);
+    g_mkdir_with_parents(d->config.data_dir, 0700);
+    d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int r = d->lock_fd < 0 ? -errno : 0;
+    if (r == 0 && flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+        r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+    if (r == -EBUSY)
+        snprintf(err, err_size, "another ovsched is already using %s", d->config.data_dir);
+    else if (r < 0)
+        snprintf(err, err_size, "cannot lock %s: %s", path, g_strerror(-r));
+    g_free(path);
+    return r;
+}
+
 static int daemon_init(struct daemon *d, char *err, size_t err_size)
 {
-    int r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
+    int r = lock_data_dir(d, err, err_size);
+    if (r < 0)
+        return r;
+    r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
     if (r < 0)
         return r;
     uint64_t max_id = 0;
@@ -670,10 +719,11 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         snprintf(err, err_size, "cannot start the http executor");
         return r;
     }
-    if ((r = load_state(d, err, err_size)) < 0)
-        return r;
+    /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
+        return r;
+    if ((r = load_state(d, err, err_size)) < 0)
         return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
@@ -708,6 +758,8 @@ static void daemon_release(struct daemon *d)
     if (d->groups)
         g_hash_table_destroy(d->groups);
     g_free(d->groups_path);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* releases the lock */
     g_queue_clear_full(&d->deferred, g_free);
 }
 
@@ -735,6 +787,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
+    d->lock_fd = -1;
     d->config = (struct daemon_config){
         "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
     char *listen_host = NULL;

@@ -56,6 +56,7 @@ struct daemon {
     GQueue deferred;     /* results to hand to the core once its call returned */
     bool in_sched;       /* inside a sched_* call: hooks must not call back */
     bool stopping;
+    int lock_fd; /* holds flock(DATA/lock) while the daemon runs */
 };
 
 /* Unix ms now. */

@@ -115,6 +115,13 @@ bool sched_run_status_is_final(enum sched_run_status status)
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/* NOW_MS + DELTA_MS as a timer key, saturating instead of overflowing. */
+static int64_t key_after(int64_t now_ms, int64_t delta_ms)
+{
+    int64_t key = delta_ms > INT64_MAX / 2 - now_ms ? INT64_MAX / 2 : now_ms + delta_ms;
+    return key < 0 ? 0 : key;
+}
+
 /* Uniform in [0, 1) from a xorshift64* state: the backoff's randomization. */
 static double random01(uint64_t *state)
 {
@@ -195,10 +202,16 @@ static void run_start_attempt(struct sched *sched, struct sched_run *run, int64_
     run->status = SCHED_RUN_RUNNING;
     run->started_at_ms = now_ms;
     run->cancel_requested = false;
-    if (run->attempt == 1)
+    if (run->attempt == run->resumed_attempts + 1) {
         sched_backoff_start(&run->backoff, &run->backoff.policy, now_ms);
+        /* A recovered run counts the attempts made before the crash. */
+        for (int i = 0; i < run->resumed_attempts; i++) {
+            int64_t ignored;
+            sched_backoff_next(&run->backoff, now_ms, 0.5, &ignored);
+        }
+    }
     int64_t timeout = run->job ? run->job->timeout_ms : 0;
-    run->deadline_ms = timeout > 0 ? now_ms + timeout : 0;
+    run->deadline_ms = timeout > 0 ? key_after(now_ms, timeout) : 0;
     if (run->deadline_ms)
         heap_add(&sched->run_timers, &run->timer, run->deadline_ms, sched->tie++);
     sched->running++;
@@ -277,7 +290,10 @@ static void job_schedule(struct sched *sched, struct sched_job *job, int64_t aft
         heap_remove(&sched->job_timers, &job->timer);
         return;
     }
+    /* Keys are never negative: -1 means "no timer" to sched_next_wakeup_ms()'s
+     * callers, and a slot before 1970 is simply due at once. */
     int64_t key = job->schedule.expr ? job->next.at * 1000 : job->once_at_ms;
+    key = key < 0 ? 0 : key;
     if (heap_node_is_queued(&job->timer))
         heap_update(&sched->job_timers, &job->timer, key, sched->tie++);
     else
@@ -302,8 +318,12 @@ int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_
     }
     job->schedule =
         (struct cron_schedule){spec->expr, spec->zone, spec->dst_policy, spec->anchor_at};
+    /* A one-shot job fires once: an update that keeps its `at`, a pause and
+     * resume, or a restart after its slot settled does not fire it again. */
+    bool fired = job->once_done && job->once_at_ms == spec->once_at_ms;
     job->once_at_ms = spec->once_at_ms;
-    job->once_done = false;
+    job->once_done = fired || (spec->resume_after_ms > 0 && spec->once_at_ms > 0 &&
+                               spec->resume_after_ms >= spec->once_at_ms);
     job->paused = spec->paused;
     job->concurrency = spec->concurrency;
     job->misfire = spec->misfire;
@@ -372,7 +392,7 @@ int sched_job_runs_in_flight(const struct sched *sched, const char *id)
  * Returns the run, or NULL when forbid refused it. */
 static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
                                   enum sched_trigger trigger, int64_t slot_ms, int64_t now_ms,
-                                  enum sched_decision_kind kind)
+                                  enum sched_decision_kind kind, int attempts_done)
 {
     if (job->runs && job->concurrency == SCHED_CONCURRENCY_FORBID) {
         decide(sched, job->id, SCHED_DECISION_SKIPPED_FORBID, slot_ms, slot_ms, 1, 0);
@@ -389,6 +409,7 @@ static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
         g_list_free(old);
     }
     struct sched_run *run = run_new(sched, job, trigger, slot_ms);
+    run->attempt = run->resumed_attempts = attempts_done;
     decide(sched, job->id, kind, slot_ms, slot_ms, 1, run->id);
     run_launch(sched, run, now_ms);
     return run;
@@ -430,15 +451,22 @@ struct catch_up {
     int64_t latest_ms;
 };
 
-/* Report what CU holds and start its one catch-up run (misfire run_once). */
+/* Report what CU holds and start its one catch-up run (misfire run_once).  With
+ * CURRENT, an on-time run follows at once, and run_once folds the missed slots
+ * into it instead of running them separately. */
 static void catch_up_flush(struct sched *sched, struct sched_job *job, struct catch_up *cu,
-                           int64_t now_ms)
+                           int64_t now_ms, bool current)
 {
+    if (current && cu->have_latest && job->misfire == SCHED_MISFIRE_RUN_ONCE) {
+        missed_add(&cu->coalesced, cu->latest_ms);
+        cu->have_latest = false;
+    }
     missed_report(sched, job, &cu->late, SCHED_DECISION_SKIPPED_DEADLINE);
     missed_report(sched, job, &cu->skipped, SCHED_DECISION_SKIPPED_MISFIRE);
     missed_report(sched, job, &cu->coalesced, SCHED_DECISION_COALESCED);
     if (cu->have_latest)
-        job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, cu->latest_ms, now_ms, SCHED_DECISION_FIRED);
+        job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, cu->latest_ms, now_ms, SCHED_DECISION_FIRED,
+                 0);
     cu->have_latest = false;
 }
 
@@ -450,20 +478,29 @@ static void job_fire_due(struct sched *sched, struct sched_job *job, int64_t now
     while (heap_node_is_queued(&job->timer) && job->timer.key <= now_ms) {
         int64_t slot_ms = job->timer.key;
         struct cron_fire fire = job->next;
+        if (job->schedule.expr) {
+            job_schedule(sched, job, slot_ms);
+        } else {
+            job->once_done = true;
+            heap_remove(&sched->job_timers, &job->timer);
+        }
+        /* Only the latest due slot can be on time; the ones before it were missed
+         * (the daemon was down or the loop was late) and meet the policy. */
+        bool latest = !heap_node_is_queued(&job->timer) || job->timer.key > now_ms;
         if (fire.skipped_gap) /* reported with the fire that follows the gap */
             decide(sched, job->id, SCHED_DECISION_SKIPPED_DST, slot_ms, slot_ms, 1, 0);
         enum sched_decision_kind kind =
             fire.note == CRON_DST_SHIFTED ? SCHED_DECISION_SHIFTED_DST : SCHED_DECISION_FIRED;
-        if (now_ms - slot_ms <= sched->config.misfire_grace_ms) {
-            catch_up_flush(sched, job, &cu, now_ms); /* missed slots come first */
-            job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms, now_ms, kind);
-        } else if (past_deadline(job, slot_ms, now_ms)) {
+        if (past_deadline(job, slot_ms, now_ms)) {
             missed_add(&cu.late, slot_ms);
+        } else if (latest && now_ms - slot_ms <= sched->config.misfire_grace_ms) {
+            catch_up_flush(sched, job, &cu, now_ms, true); /* missed slots come first */
+            job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms, now_ms, kind, 0);
         } else if (job->misfire == SCHED_MISFIRE_SKIP) {
             missed_add(&cu.skipped, slot_ms);
         } else if (job->misfire == SCHED_MISFIRE_RUN_ALL && run_all_left > 0) {
             run_all_left--;
-            job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms, now_ms, kind);
+            job_fire(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms, now_ms, kind, 0);
         } else {
             /* run_once, or run_all past its cap: keep the latest, fold the rest. */
             if (cu.have_latest)
@@ -471,14 +508,8 @@ static void job_fire_due(struct sched *sched, struct sched_job *job, int64_t now
             cu.have_latest = true;
             cu.latest_ms = slot_ms;
         }
-        if (job->schedule.expr) {
-            job_schedule(sched, job, slot_ms);
-        } else {
-            job->once_done = true;
-            heap_remove(&sched->job_timers, &job->timer);
-        }
     }
-    catch_up_flush(sched, job, &cu, now_ms);
+    catch_up_flush(sched, job, &cu, now_ms, false);
 }
 
 int sched_job_run_now(struct sched *sched, const char *id, int64_t now_ms,
@@ -488,7 +519,7 @@ int sched_job_run_now(struct sched *sched, const char *id, int64_t now_ms,
     if (!job)
         return -ENOENT;
     struct sched_run *run =
-        job_fire(sched, job, SCHED_TRIGGER_MANUAL, now_ms, now_ms, SCHED_DECISION_FIRED);
+        job_fire(sched, job, SCHED_TRIGGER_MANUAL, now_ms, now_ms, SCHED_DECISION_FIRED, 0);
     if (!run)
         return -EBUSY;
     *ret_run = run;
@@ -501,10 +532,11 @@ int sched_job_recover(struct sched *sched, const char *id, int attempts_done, in
     struct sched_job *job = job_find(sched, id);
     if (!job)
         return -ENOENT;
-    if (!sched_retry_policy_has_retry_after(&job->retry, attempts_done > 0 ? attempts_done : 1))
+    /* Attempts made before the crash count: the run goes on where it stopped. */
+    if (attempts_done < 0 || !sched_retry_policy_has_retry_after(&job->retry, attempts_done))
         return -ECANCELED;
-    struct sched_run *run =
-        job_fire(sched, job, SCHED_TRIGGER_RECOVERY, now_ms, now_ms, SCHED_DECISION_FIRED);
+    struct sched_run *run = job_fire(sched, job, SCHED_TRIGGER_RECOVERY, now_ms, now_ms,
+                                     SCHED_DECISION_FIRED, attempts_done);
     if (!run)
         return -EBUSY;
     *ret_run = run;
@@ -530,7 +562,7 @@ static void run_failed(struct sched *sched, struct sched_run *run, enum sched_ru
     int64_t delay_ms;
     if (sched_backoff_next(&run->backoff, now_ms, random01(&sched->rng), &delay_ms) == 0) {
         run->status = SCHED_RUN_RETRYING;
-        heap_add(&sched->run_timers, &run->timer, now_ms + delay_ms, sched->tie++);
+        heap_add(&sched->run_timers, &run->timer, key_after(now_ms, delay_ms), sched->tie++);
         changed(sched, run);
         return;
     }

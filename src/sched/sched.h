@@ -95,6 +95,7 @@ struct sched_run {
     enum sched_run_status status;
     enum sched_trigger trigger;
     int attempt;             /* 1 for the first attempt */
+    int resumed_attempts;    /* attempts made before a crash (recovery runs), else 0 */
     int64_t scheduled_at_ms; /* the slot; for manual runs the trigger time */
     int64_t started_at_ms;   /* of the current attempt; 0 before */
     int64_t finished_at_ms;  /* 0 until final */

@@ -173,6 +173,13 @@ def test_bad_input(d):
     check("an unknown method gets 404", status == 404, body)
     status, body = d.call("GetJob", {"job_id": "no-such-job"})
     check("an unknown job id gets 404", status == 404, body)
+    status, body = d.call("GetJob", {"job_id": "\u00e9" * 500})
+    check("an error quoting odd client text is still JSON", status == 404
+          and body.get("code") == "not_found", body)
+    status, body = d.call("ListJobs", {"page": 4611686018427387904, "page_size": 4})
+    check("an absurd page number gets 400", status == 400, body)
+    status, body = d.call("UpdateJob", {"job": {"id": "labelled", "version": "99"}})
+    check("a version that is not an integer gets 400", status == 400, body)
     status, body = d.call("ListJobs", {})
     check("bad input never changed state", status == 200 and all(
         j["id"] != "" for j in body["jobs"]) and body["total_count"] == 1, body)
@@ -347,6 +354,14 @@ def main():
                 check(test.__name__ + " ran", False, repr(e))
         status, body = d.call("ListJobs", {})
         check("the daemon is still serving", status == 200, body)
+        try:
+            second = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--data",
+                                     os.path.join(tmp, "main")], capture_output=True,
+                                    text=True, timeout=10)
+            check("a second daemon on the same data folder is refused",
+                  second.returncode == 1 and "already using" in second.stderr, second.stderr)
+        except subprocess.TimeoutExpired:
+            check("a second daemon on the same data folder is refused", False, "it kept running")
     finally:
         code = d.stop()
         check("SIGTERM stops the daemon cleanly (exit 0)", code == 0, code)

@@ -33,7 +33,8 @@ static const char *const zone_names[] = {
     "Asia/Kolkata",
     "America/Sao_Paulo",
     "Europe/Dublin",
-    "Asia/Tehran",       "Asia/Gaza",
+    "Asia/Tehran",
+    "Asia/Gaza",
 };
 
 static const char *const seconds[] = {"0", "0", "0", "30", "0,30", "*/20", "15"};

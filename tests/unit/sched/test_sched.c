@@ -499,10 +499,79 @@ static void test_recover_interrupted(void **state)
     assert_int_equal(sched_job_recover(sched, "again", 1, 1000, &run), 0);
     assert_int_equal(run->trigger, SCHED_TRIGGER_RECOVERY);
     assert_int_equal(rec->started->len, 1);
+    assert_int_equal(g_array_index(rec->started, struct started, 0).attempt, 2);
     assert_int_equal(sched_run_finished(sched, run->id, SCHED_RUN_COMPLETED, 2000), 0);
     assert_int_equal(sched_job_recover(sched, "again", 3, 3000, &run), -ECANCELED);
+    /* Two attempts before the crash, three allowed: one more, then FAILED. */
+    assert_int_equal(sched_job_recover(sched, "again", 2, 4000, &run), 0);
+    uint64_t id = run->id;
+    assert_int_equal(sched_run_finished(sched, id, SCHED_RUN_FAILED, 4100), 0);
+    assert_null(sched_run_find(sched, id));
+    assert_int_equal(g_array_index(rec->finals, struct sched_run, 1).status, SCHED_RUN_FAILED);
+    assert_int_equal(g_array_index(rec->finals, struct sched_run, 1).attempt, 3);
     assert_int_equal(sched_job_recover(sched, "nobody", 1, 3000, &run), -ENOENT);
+    assert_int_equal(rec->started->len, 2); /* the refused calls started nothing */
+    sched_free(sched);
+    recorder_free(rec);
+}
+
+/* A loop 8 s late for an every-second job: one slot is on time, 7 were missed. */
+static void test_late_loop_meets_the_policy(void **state)
+{
+    (void)state;
+    static const struct {
+        enum sched_misfire misfire;
+        int64_t deadline_ms;
+        int runs;
+        enum sched_decision_kind kind;
+        uint64_t slots;
+    } cases[] = {
+        {SCHED_MISFIRE_RUN_ONCE, 0, 1, SCHED_DECISION_COALESCED, 7},
+        {SCHED_MISFIRE_SKIP, 0, 1, SCHED_DECISION_SKIPPED_MISFIRE, 7},
+        {SCHED_MISFIRE_RUN_ALL, 0, 8, SCHED_DECISION_COALESCED, 0},
+        {SCHED_MISFIRE_RUN_ONCE, 2000, 1, SCHED_DECISION_SKIPPED_DEADLINE,
+         5}, /* 2 s late is in time */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct recorder *rec = recorder_new();
+        struct sched *sched = sched_for(rec, NULL);
+        struct sched_job_spec spec = spec_for("tick", "* * * * * *", "UTC");
+        spec.misfire = cases[i].misfire;
+        spec.starting_deadline_ms = cases[i].deadline_ms;
+        put(sched, spec, 1000000000);
+        sched_advance(sched, 1000000000 + 8000);
+        uint64_t slots = 0;
+        count_decisions(rec, cases[i].kind, &slots);
+        assert_int_equal(rec->started->len, cases[i].runs);
+        assert_int_equal(slots, cases[i].slots);
+        sched_free(sched);
+        recorder_free(rec);
+    }
+}
+
+/* A one-shot job fires once, whatever happens to it after; before 1970 is due at once. */
+static void test_once_fires_once(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_for(rec, NULL);
+    struct sched_job_spec spec = spec_for("once", NULL, NULL);
+    spec.once_at_ms = 5000;
+    put(sched, spec, 0);
+    drive(sched, rec, 10000, SCHED_RUN_COMPLETED);
     assert_int_equal(rec->started->len, 1);
+    put(sched, spec, 10000); /* an update that keeps `at` */
+    sched_job_pause(sched, "once");
+    sched_job_resume(sched, "once", 11000);
+    drive(sched, rec, 20000, SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->started->len, 1);
+    spec.resume_after_ms = 5000; /* a restart after its slot settled */
+    put(sched, spec, 20000);
+    assert_int_equal(sched_next_wakeup_ms(sched), -1);
+    spec = spec_for("old", NULL, NULL);
+    spec.once_at_ms = -86400000; /* 1969-12-31 */
+    put(sched, spec, 20000);
+    assert_int_equal(sched_next_wakeup_ms(sched), 0);
     sched_free(sched);
     recorder_free(rec);
 }
@@ -522,6 +591,8 @@ int main(void)
         cmocka_unit_test(test_dst_days),
         cmocka_unit_test(test_live_changes),
         cmocka_unit_test(test_recover_interrupted),
+        cmocka_unit_test(test_late_loop_meets_the_policy),
+        cmocka_unit_test(test_once_fires_once),
     };
     return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
 }
