@@ -26,6 +26,7 @@
 
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
+#define WAKEUP_MAX_MS         60000
 
 struct run_result {
     bool has_exit_code;
@@ -463,8 +464,11 @@ void daemon_settle(struct daemon *d)
         uv_timer_stop(&d->wakeup);
         return;
     }
+    /* Slots are wall-clock instants and the loop's timer is monotonic: wake at
+     * least once a minute, so a clock step forward is noticed within one. */
     int64_t delay = next - daemon_now_ms();
-    uv_timer_start(&d->wakeup, on_wakeup, delay > 0 ? (uint64_t)delay : 0, 0);
+    delay = delay < 0 ? 0 : delay > WAKEUP_MAX_MS ? WAKEUP_MAX_MS : delay;
+    uv_timer_start(&d->wakeup, on_wakeup, (uint64_t)delay, 0);
 }
 
 /* ---- views -------------------------------------------------------------- */
@@ -696,7 +700,11 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     if (r < 0)
         return r;
     uint64_t max_id = 0;
-    store_run_max_id(d->store, &max_id, NULL);
+    struct store_error serr = {0};
+    if ((r = store_run_max_id(d->store, &max_id, &serr)) < 0) {
+        snprintf(err, err_size, "cannot read the last run id: %s", serr.message);
+        return r;
+    }
     struct sched_config sc = {.max_in_flight = d->config.max_in_flight,
                               .first_run_id = max_id + 1,
                               .seed = (uint64_t)daemon_now_ms()};
