@@ -415,16 +415,26 @@ static void list_job_runs(struct daemon *d, json_t *body, struct http_response *
     store_run_list_release(&list);
 }
 
-static void get_job_status(struct daemon *d, json_t *body, struct http_response *resp)
+/* The document of the job BODY.job_id names, or NULL after a 400 or 404 reply. */
+static json_t *find_job(struct daemon *d, json_t *body, const char **ret_id,
+                        struct http_response *resp)
 {
     const char *id = need_string(body, "job_id", resp);
     if (!id)
-        return;
+        return NULL;
     json_t *doc = g_hash_table_lookup(d->jobs, id);
-    if (!doc) {
+    if (!doc)
         reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
+    *ret_id = id;
+    return doc;
+}
+
+static void get_job_status(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    const char *id;
+    json_t *doc = find_job(d, body, &id, resp);
+    if (!doc)
         return;
-    }
     struct store_run_list list;
     json_t *current = json_null(), *last = json_null(), *retry = json_null();
     if (store_run_list(d->store, id, 0, 20, &list, NULL) == 0) {
@@ -464,14 +474,10 @@ static void get_job_status(struct daemon *d, json_t *body, struct http_response 
 static void set_status(struct daemon *d, json_t *body, const char *status,
                        struct http_response *resp)
 {
-    const char *id = need_string(body, "job_id", resp);
-    if (!id)
+    const char *id;
+    json_t *doc = find_job(d, body, &id, resp);
+    if (!doc)
         return;
-    json_t *doc = g_hash_table_lookup(d->jobs, id);
-    if (!doc) {
-        reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
-        return;
-    }
     json_t *copy = json_deep_copy(doc);
     json_object_set_new(copy, "status", json_string(status));
     struct job_doc *parsed = NULL;
