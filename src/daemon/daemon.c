@@ -373,6 +373,17 @@ static int start_task(struct daemon *d, const struct sched_run *run, struct exec
 
 /* ---- hooks from the core ---------------------------------------------- */
 
+/* Start RUN's executor; a failure is handed back to the core. */
+static void launch(struct daemon *d, struct sched_run *run)
+{
+    struct exec_error err = {{0}};
+    if (start_task(d, run, &err) < 0) {
+        log_line("warn", "run %llu of %s cannot start: %s", (unsigned long long)run->id,
+                 run->job_id, err.reason);
+        defer_finish(d, run->id, SCHED_RUN_FAILED, err.reason);
+    }
+}
+
 static void hook_run_start(void *ctx, struct sched_run *run)
 {
     struct daemon *d = ctx;
@@ -391,12 +402,13 @@ static void hook_run_start(void *ctx, struct sched_run *run)
                                   : "the run could not be recorded in the store");
         return;
     }
-    struct exec_error err = {{0}};
-    if (start_task(d, run, &err) < 0) {
-        log_line("warn", "run %llu of %s cannot start: %s", (unsigned long long)run->id,
-                 run->job_id, err.reason);
-        defer_finish(d, run->id, SCHED_RUN_FAILED, err.reason);
+    if (d->batch) {
+        /* Group commit: the executor starts once the batch holding its record
+         * is committed (batch_commit()), never before. */
+        g_array_append_val(d->to_start, run->id);
+        return;
     }
+    launch(d, run);
 }
 
 static void hook_run_stop(void *ctx, struct sched_run *run)
@@ -439,12 +451,47 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
 
 /* ---- the clock -------------------------------------------------------- */
 
+/* Everything one scheduler pass records goes into one transaction (group
+ * commit: 100,000 runs due at once are one commit, not 100,000). */
+static void batch_begin(struct daemon *d)
+{
+    d->batch = store_begin(d->store, NULL) == 0;
+    g_array_set_size(d->to_start, 0);
+}
+
+/* Commit the pass, then start the executors whose runs it recorded. */
+static void batch_commit(struct daemon *d)
+{
+    if (!d->batch)
+        return;
+    d->batch = false;
+    struct store_error err = {0};
+    bool ok = store_commit(d->store, &err) == 0;
+    if (!ok)
+        log_line("error", "cannot commit %u run records: %s", d->to_start->len, err.message);
+    for (guint i = 0; i < d->to_start->len; i++) {
+        uint64_t id = g_array_index(d->to_start, uint64_t, i);
+        struct sched_run *run = sched_run_find(d->sched, id);
+        if (!run || run->status != SCHED_RUN_RUNNING)
+            continue;
+        if (ok) {
+            launch(d, run);
+        } else {
+            g_hash_table_remove(d->stored, &id);
+            defer_finish(d, id, SCHED_RUN_FAILED, "the run could not be recorded in the store");
+        }
+    }
+    g_array_set_size(d->to_start, 0);
+}
+
 static void on_wakeup(uv_timer_t *timer)
 {
     struct daemon *d = timer->data;
+    batch_begin(d);
     d->in_sched = true;
     sched_advance(d->sched, daemon_now_ms());
     d->in_sched = false;
+    batch_commit(d);
     daemon_settle(d);
 }
 
@@ -717,6 +764,7 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)result_free);
     d->stored = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     d->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    d->to_start = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     d->groups_path = g_build_filename(d->config.data_dir, "process-groups", NULL);
     g_queue_init(&d->deferred);
     uv_loop_init(&d->loop);
@@ -765,6 +813,8 @@ static void daemon_release(struct daemon *d)
         g_hash_table_destroy(d->stored);
     if (d->groups)
         g_hash_table_destroy(d->groups);
+    if (d->to_start)
+        g_array_free(d->to_start, TRUE);
     g_free(d->groups_path);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the lock */

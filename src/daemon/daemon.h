@@ -56,7 +56,9 @@ struct daemon {
     GQueue deferred;     /* results to hand to the core once its call returned */
     bool in_sched;       /* inside a sched_* call: hooks must not call back */
     bool stopping;
-    int lock_fd; /* holds flock(DATA/lock) while the daemon runs */
+    int lock_fd;      /* holds flock(DATA/lock) while the daemon runs */
+    bool batch;       /* a scheduler pass's transaction is open */
+    GArray *to_start; /* run ids recorded in the open batch, to start after it */
 };
 
 /* Unix ms now. */
