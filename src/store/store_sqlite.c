@@ -927,6 +927,48 @@ static int grow(void **items, size_t *cap, size_t count, size_t size)
     return 0;
 }
 
+/* Copy the row STMT stands on into ITEM (a struct store_job, _run or
+ * _decision); adapters around the typed copies below. */
+typedef int row_copy_fn(sqlite3_stmt *stmt, void *item);
+static int run_copy(sqlite3_stmt *stmt, struct store_run *ret_run);
+static int decision_copy(sqlite3_stmt *stmt, struct store_decision *ret_decision);
+
+static int job_row(sqlite3_stmt *stmt, void *item)
+{
+    return job_copy(stmt, item);
+}
+
+static int run_row(sqlite3_stmt *stmt, void *item)
+{
+    return run_copy(stmt, item);
+}
+
+static int decision_row(sqlite3_stmt *stmt, void *item)
+{
+    return decision_copy(stmt, item);
+}
+
+/* Step STMT to its end, appending a copy of each row (SIZE bytes, made by
+ * COPY) to the growing array *ITEMS of *COUNT; finishes STMT. */
+static int collect_rows(struct sq *s, sqlite3_stmt *stmt, void **items, size_t *count, size_t *cap,
+                        size_t size, row_copy_fn *copy, struct store_error *reterr)
+{
+    int rc, r = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        r = grow(items, cap, *count, size);
+        if (r < 0)
+            break;
+        r = copy(stmt, (char *)*items + *count * size);
+        if (r < 0)
+            break;
+        (*count)++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
 static int sq_job_list(struct store *st, const struct store_job_filter *filter,
                        struct store_job_list *ret_list, struct store_error *reterr)
 {
@@ -964,19 +1006,8 @@ static int sq_job_list(struct store *st, const struct store_job_filter *filter,
         sqlite3_bind_int64(stmt, 2, filter->campaign_id);
     sqlite3_bind_int64(stmt, 3, filter->limit);
     sqlite3_bind_int64(stmt, 4, filter->offset);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        r = grow((void **)&list.items, &cap, list.count, sizeof(*list.items));
-        if (r < 0)
-            break;
-        r = job_copy(stmt, &list.items[list.count]);
-        if (r < 0)
-            break;
-        list.count++;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = fail(s, rc, reterr);
-    done(stmt);
+    r = collect_rows(s, stmt, (void **)&list.items, &list.count, &cap, sizeof(*list.items), job_row,
+                     reterr);
 out:
     read_end(s);
     if (r < 0) {
@@ -1173,20 +1204,7 @@ static int sq_run_get(struct store *st, uint64_t id, struct store_run *ret_run,
 static int collect_runs(struct sq *s, sqlite3_stmt *stmt, struct store_run **items, size_t *count,
                         size_t *cap, struct store_error *reterr)
 {
-    int rc, r = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        r = grow((void **)items, cap, *count, sizeof(**items));
-        if (r < 0)
-            break;
-        r = run_copy(stmt, &(*items)[*count]);
-        if (r < 0)
-            break;
-        (*count)++;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = fail(s, rc, reterr);
-    done(stmt);
-    return r;
+    return collect_rows(s, stmt, (void **)items, count, cap, sizeof(**items), run_row, reterr);
 }
 
 static int sq_run_list(struct store *st, const char *job_id, int64_t offset, int64_t limit,
@@ -1362,19 +1380,8 @@ static int sq_decision_list(struct store *st, const char *job_id, int64_t limit,
     sqlite3_stmt *stmt = s->stmt[S_DECISION_PAGE];
     bind_text(stmt, 1, job_id);
     sqlite3_bind_int64(stmt, 2, limit);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        r = grow((void **)&list.items, &cap, list.count, sizeof(*list.items));
-        if (r < 0)
-            break;
-        r = decision_copy(stmt, &list.items[list.count]);
-        if (r < 0)
-            break;
-        list.count++;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = fail(s, rc, reterr);
-    done(stmt);
+    r = collect_rows(s, stmt, (void **)&list.items, &list.count, &cap, sizeof(*list.items),
+                     decision_row, reterr);
     if (r < 0) {
         store_decision_list_release(&list);
         return r;
