@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* The schema version store_sqlite.c migrates to. */
-#define STORE_SQLITE_SCHEMA_VERSION 3
+#define STORE_SQLITE_SCHEMA_VERSION 4
 
 struct store_ops {
     const char *name;
@@ -57,6 +57,28 @@ struct store_ops {
                            uint64_t *ret_id, struct store_error *reterr);
     int (*decision_list)(struct store *st, const char *job_id, int64_t limit,
                          struct store_decision_list *ret_list, struct store_error *reterr);
+
+    /* patterns and orchestration */
+    int (*pattern_put)(struct store *st, const struct store_pattern *p, int64_t at_ms,
+                       int64_t *ret_revision, struct store_error *reterr);
+    int (*pattern_get)(struct store *st, const char *id, struct store_pattern *ret,
+                       struct store_error *reterr);
+    int (*pattern_list)(struct store *st, struct store_pattern_list *ret,
+                        struct store_error *reterr);
+    int (*pattern_delete)(struct store *st, const char *id, struct store_error *reterr);
+    int (*pattern_set_nexus_status)(struct store *st, const char *id, int64_t revision,
+                                    const char *status, struct store_error *reterr);
+    int (*idempotency_claim)(struct store *st, const char *key, int64_t at_ms,
+                             uint64_t *ret_run_id, struct store_error *reterr);
+    int (*idempotency_set_run)(struct store *st, const char *key, uint64_t run_id,
+                               struct store_error *reterr);
+    int (*idempotency_prune)(struct store *st, int64_t before_ms, struct store_error *reterr);
+    int (*run_list_by_correlation)(struct store *st, const char *correlation_id, int64_t limit,
+                                   struct store_run_list *ret_list, struct store_error *reterr);
+    int (*run_context_put)(struct store *st, uint64_t run_id, const char *json,
+                           struct store_error *reterr);
+    int (*run_context_get)(struct store *st, uint64_t run_id, char **ret_json,
+                           struct store_error *reterr);
 };
 
 struct store {

@@ -338,3 +338,116 @@ void store_decision_list_release(struct store_decision_list *list)
     free(list->items);
     *list = (struct store_decision_list){0};
 }
+
+/* ---- Patterns and orchestration ----------------------------------------- */
+
+int store_pattern_put(struct store *store, const struct store_pattern *p, int64_t at_ms,
+                      int64_t *ret_revision, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(p->id) || !p->json)
+        return invalid(reterr, "pattern id or document is missing");
+    return store->ops->pattern_put(store, p, at_ms, ret_revision, reterr);
+}
+
+int store_pattern_get(struct store *store, const char *id, struct store_pattern *ret,
+                      struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "pattern id is empty");
+    return store->ops->pattern_get(store, id, ret, reterr);
+}
+
+int store_pattern_list(struct store *store, struct store_pattern_list *ret,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->pattern_list(store, ret, reterr);
+}
+
+int store_pattern_delete(struct store *store, const char *id, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "pattern id is empty");
+    return store->ops->pattern_delete(store, id, reterr);
+}
+
+int store_pattern_set_nexus_status(struct store *store, const char *id, int64_t revision,
+                                   const char *status, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "pattern id is empty");
+    return store->ops->pattern_set_nexus_status(store, id, revision, status, reterr);
+}
+
+void store_pattern_release(struct store_pattern *p)
+{
+    if (!p)
+        return;
+    free(p->mem);
+    *p = (struct store_pattern){0};
+}
+
+void store_pattern_list_release(struct store_pattern_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        store_pattern_release(&list->items[i]);
+    free(list->items);
+    *list = (struct store_pattern_list){0};
+}
+
+int store_idempotency_claim(struct store *store, const char *key, int64_t at_ms,
+                            uint64_t *ret_run_id, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(key))
+        return invalid(reterr, "idempotency key is empty");
+    return store->ops->idempotency_claim(store, key, at_ms, ret_run_id, reterr);
+}
+
+int store_idempotency_set_run(struct store *store, const char *key, uint64_t run_id,
+                              struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(key) || run_id > (uint64_t)INT64_MAX)
+        return invalid(reterr, "idempotency key is empty or run id above INT64_MAX");
+    return store->ops->idempotency_set_run(store, key, run_id, reterr);
+}
+
+int store_idempotency_prune(struct store *store, int64_t before_ms, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->idempotency_prune(store, before_ms, reterr);
+}
+
+int store_run_list_by_correlation(struct store *store, const char *correlation_id, int64_t limit,
+                                  struct store_run_list *ret_list, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(correlation_id))
+        return invalid(reterr, "correlation id is empty");
+    return store->ops->run_list_by_correlation(store, correlation_id, limit, ret_list, reterr);
+}
+
+int store_run_context_put(struct store *store, uint64_t run_id, const char *json,
+                          struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (run_id == 0 || run_id > (uint64_t)INT64_MAX || !json)
+        return invalid(reterr, "run id out of range or context missing");
+    return store->ops->run_context_put(store, run_id, json, reterr);
+}
+
+int store_run_context_get(struct store *store, uint64_t run_id, char **ret_json,
+                          struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (run_id == 0 || run_id > (uint64_t)INT64_MAX)
+        return invalid(reterr, "run id out of range");
+    return store->ops->run_context_get(store, run_id, ret_json, reterr);
+}

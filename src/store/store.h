@@ -340,4 +340,73 @@ int store_decision_list(struct store *store, const char *job_id, int64_t limit,
 void store_decision_release(struct store_decision *decision);
 void store_decision_list_release(struct store_decision_list *list);
 
+/* ---- Patterns and orchestration (SPEC section 7) -------------------------- */
+
+/* A pattern: a reusable job template (src/patterns).  The store keeps its
+ * document verbatim and counts its registrations in `revision`. */
+struct store_pattern {
+    const char *id;           /* pattern_id, non-empty */
+    const char *json;         /* the pattern document */
+    const char *nexus_status; /* JSON text: the last registration with Nexus; NULL: none */
+    int64_t revision;         /* 1 at the first registration, +1 per one after; output only */
+    int64_t created_at_ms;
+    int64_t updated_at_ms;
+    void *mem; /* owns the strings of a returned pattern; NULL in inputs */
+};
+
+struct store_pattern_list {
+    struct store_pattern *items;
+    size_t count;
+};
+
+/* Insert pattern P->id, or replace its json (and nexus_status) and add one to
+ * its revision.  Returns 0 with the revision in *ret_revision (may be NULL),
+ * -EINVAL, or a backend error. */
+int store_pattern_put(struct store *store, const struct store_pattern *p, int64_t at_ms,
+                      int64_t *ret_revision, struct store_error *reterr);
+/* Returns 0, -EINVAL, -ENOENT, -ENOMEM or a backend error. */
+int store_pattern_get(struct store *store, const char *id, struct store_pattern *ret,
+                      struct store_error *reterr);
+/* Every pattern, by id.  Returns 0, -ENOMEM or a backend error. */
+int store_pattern_list(struct store *store, struct store_pattern_list *ret,
+                       struct store_error *reterr);
+/* Returns 0, -EINVAL, -ENOENT or a backend error. */
+int store_pattern_delete(struct store *store, const char *id, struct store_error *reterr);
+/* Set the Nexus status of pattern ID if its revision is still REVISION (a
+ * newer registration owns the status).  Returns 0, -ENOENT (no such pattern,
+ * or another revision), or a backend error. */
+int store_pattern_set_nexus_status(struct store *store, const char *id, int64_t revision,
+                                   const char *status, struct store_error *reterr);
+void store_pattern_release(struct store_pattern *p);
+void store_pattern_list_release(struct store_pattern_list *list);
+
+/* Claim idempotency KEY at AT_MS for a run yet to start.  Returns 0 when the
+ * claim is new, -EEXIST when KEY was claimed before (with the run it started
+ * in *ret_run_id, 0 when none yet), -EINVAL, or a backend error.  The primary
+ * key makes one claim win, whatever the number of callers. */
+int store_idempotency_claim(struct store *store, const char *key, int64_t at_ms,
+                            uint64_t *ret_run_id, struct store_error *reterr);
+/* Record the run KEY started; RUN_ID 0 drops the claim (the run did not
+ * start).  Returns 0, -EINVAL or a backend error. */
+int store_idempotency_set_run(struct store *store, const char *key, uint64_t run_id,
+                              struct store_error *reterr);
+/* Forget keys claimed before BEFORE_MS.  Returns how many, or a backend error. */
+int store_idempotency_prune(struct store *store, int64_t before_ms, struct store_error *reterr);
+
+/* The runs with CORRELATION_ID, oldest first (by id), at most LIMIT (< 0: no
+ * limit).  Returns 0 with *ret_list (total = count), -EINVAL, -ENOMEM or a
+ * backend error. */
+int store_run_list_by_correlation(struct store *store, const char *correlation_id, int64_t limit,
+                                  struct store_run_list *ret_list, struct store_error *reterr);
+
+/* The orchestration context of run RUN_ID as JSON text (flow, step, the
+ * triggering event, ...), written once.  Returns 0, -EINVAL, -ENOENT (no such
+ * run) or a backend error. */
+int store_run_context_put(struct store *store, uint64_t run_id, const char *json,
+                          struct store_error *reterr);
+/* Returns 0 with a malloc'ed copy in *ret_json (free()), -ENOENT when the run
+ * has none, -ENOMEM or a backend error. */
+int store_run_context_get(struct store *store, uint64_t run_id, char **ret_json,
+                          struct store_error *reterr);
+
 #endif

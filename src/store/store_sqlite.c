@@ -115,6 +115,26 @@ static const char *const migrations[] = {
     "  SELECT id FROM runs WHERE status IN ('PENDING', 'RUNNING', 'RETRYING');",
     /* 3: the daemon's digest of each job, read at start-up (store_job.digest). */
     "ALTER TABLE jobs ADD COLUMN digest BLOB;",
+    /* 4 (patterns branch; renumber at merge): patterns, idempotency keys of
+     * orchestration triggers, the context of orchestrated runs, and the runs
+     * of a flow by correlation id (partial: runs without one cost nothing). */
+    "CREATE TABLE patterns ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL,"
+    "  updated_at_ms INTEGER NOT NULL,"
+    "  nexus_status TEXT,"
+    "  json TEXT NOT NULL);"
+    "CREATE TABLE idempotency_keys ("
+    "  key TEXT PRIMARY KEY NOT NULL,"
+    "  run_id INTEGER,"
+    "  created_at_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX idempotency_by_age ON idempotency_keys(created_at_ms);"
+    "CREATE TABLE run_contexts ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    "  json TEXT NOT NULL);"
+    "CREATE INDEX runs_by_correlation ON runs(correlation_id, id)"
+    "  WHERE correlation_id IS NOT NULL;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
@@ -130,6 +150,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA
 #define MAX_RUN_ID                                                                                 \
     "max(IFNULL((SELECT MAX(id) FROM runs), 0),"                                                   \
     "    IFNULL((SELECT value FROM meta WHERE key = 'run_id_floor'), 0))"
+#define PATTERN_COLS "id, json, nexus_status, revision, created_at_ms, updated_at_ms"
 #define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
 
 /* The four job filters: none, status (?1), campaign (?2), both. */
@@ -176,6 +197,19 @@ enum {
     S_RUN_MAX_ID,
     S_DECISION_INSERT,
     S_DECISION_PAGE,
+    S_PATTERN_PUT,
+    S_PATTERN_GET,
+    S_PATTERN_ALL,
+    S_PATTERN_DELETE,
+    S_PATTERN_NEXUS,
+    S_IDEM_CLAIM,
+    S_IDEM_GET,
+    S_IDEM_SET,
+    S_IDEM_DROP,
+    S_IDEM_PRUNE,
+    S_RUN_BY_CORRELATION,
+    S_CONTEXT_PUT,
+    S_CONTEXT_GET,
     S_COUNT
 };
 
@@ -253,6 +287,24 @@ static const char *const statement_sql[S_COUNT] = {
     [S_DECISION_PAGE] = "SELECT id, job_id, kind, first_slot_ms, last_slot_ms, slot_count, run_id,"
                         " at_ms, reason FROM decisions WHERE job_id = ?1"
                         " ORDER BY id DESC LIMIT ?2",
+    [S_PATTERN_PUT] = "INSERT INTO patterns (id, revision, created_at_ms, updated_at_ms,"
+                      " nexus_status, json) VALUES (?1, 1, ?2, ?2, ?3, ?4)"
+                      " ON CONFLICT (id) DO UPDATE SET revision = revision + 1,"
+                      " updated_at_ms = ?2, nexus_status = ?3, json = ?4 RETURNING revision",
+    [S_PATTERN_GET] = "SELECT " PATTERN_COLS " FROM patterns WHERE id = ?1",
+    [S_PATTERN_ALL] = "SELECT " PATTERN_COLS " FROM patterns ORDER BY id",
+    [S_PATTERN_DELETE] = "DELETE FROM patterns WHERE id = ?1",
+    [S_PATTERN_NEXUS] = "UPDATE patterns SET nexus_status = ?3 WHERE id = ?1 AND revision = ?2",
+    [S_IDEM_CLAIM] = "INSERT INTO idempotency_keys (key, run_id, created_at_ms)"
+                     " VALUES (?1, NULL, ?2) ON CONFLICT (key) DO NOTHING",
+    [S_IDEM_GET] = "SELECT IFNULL(run_id, 0) FROM idempotency_keys WHERE key = ?1",
+    [S_IDEM_SET] = "UPDATE idempotency_keys SET run_id = ?2 WHERE key = ?1",
+    [S_IDEM_DROP] = "DELETE FROM idempotency_keys WHERE key = ?1",
+    [S_IDEM_PRUNE] = "DELETE FROM idempotency_keys WHERE created_at_ms < ?1",
+    [S_RUN_BY_CORRELATION] = "SELECT " RUN_COLS " FROM runs WHERE correlation_id = ?1"
+                             " ORDER BY id LIMIT ?2",
+    [S_CONTEXT_PUT] = "INSERT OR REPLACE INTO run_contexts (run_id, json) VALUES (?1, ?2)",
+    [S_CONTEXT_GET] = "SELECT json FROM run_contexts WHERE run_id = ?1",
 };
 
 #define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
@@ -1439,6 +1491,250 @@ static int sq_decision_list(struct store *st, const char *job_id, int64_t limit,
     return 0;
 }
 
+/* ---- Patterns and orchestration ----------------------------------------- */
+
+/* The current row of STMT (PATTERN_COLS) as a pattern owning its strings. */
+static int pattern_copy(sqlite3_stmt *stmt, struct store_pattern *ret)
+{
+    struct store_pattern p = {
+        .revision = sqlite3_column_int64(stmt, 3),
+        .created_at_ms = sqlite3_column_int64(stmt, 4),
+        .updated_at_ms = sqlite3_column_int64(stmt, 5),
+    };
+    struct store_pack_item items[3] = {{.dst = &p.id}, {.dst = &p.json}, {.dst = &p.nexus_status}};
+    items[0].src = col_text(stmt, 0, &items[0].len);
+    items[1].src = col_text(stmt, 1, &items[1].len);
+    items[2].src = col_text_or_null(stmt, 2, &items[2].len);
+    int r = store_pack(items, 3, &p.mem);
+    if (r < 0)
+        return r;
+    *ret = p;
+    return 0;
+}
+
+static int pattern_row(sqlite3_stmt *stmt, void *item)
+{
+    return pattern_copy(stmt, item);
+}
+
+static int sq_pattern_put(struct store *st, const struct store_pattern *p, int64_t at_ms,
+                          int64_t *ret_revision, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_PATTERN_PUT];
+    bind_text(stmt, 1, p->id);
+    sqlite3_bind_int64(stmt, 2, at_ms);
+    bind_text(stmt, 3, p->nexus_status);
+    bind_text(stmt, 4, p->json);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        if (ret_revision)
+            *ret_revision = sqlite3_column_int64(stmt, 0);
+        rc = sqlite3_step(stmt);
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_pattern_get(struct store *st, const char *id, struct store_pattern *ret,
+                          struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_PATTERN_GET];
+    bind_text(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        r = pattern_copy(stmt, ret);
+    else if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no such pattern");
+    else
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_pattern_list(struct store *st, struct store_pattern_list *ret,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_pattern_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = collect_rows(s, s->stmt[S_PATTERN_ALL], (void **)&list.items, &list.count, &cap,
+                     sizeof(*list.items), pattern_row, reterr);
+    if (r < 0) {
+        store_pattern_list_release(&list);
+        return r;
+    }
+    *ret = list;
+    return 0;
+}
+
+/* Run STMT (bound) and report whether it changed a row: 0, -ENOENT, or a
+ * backend error. */
+static int exec_changed(struct sq *s, sqlite3_stmt *stmt, const char *what,
+                        struct store_error *reterr)
+{
+    int rc = exec_stmt(stmt);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, reterr);
+    if (sqlite3_changes(s->db) == 0)
+        return store_error_set(reterr, -ENOENT, 0, "no such %s", what);
+    return 0;
+}
+
+static int sq_pattern_delete(struct store *st, const char *id, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_PATTERN_DELETE];
+    bind_text(stmt, 1, id);
+    return exec_changed(s, stmt, "pattern", reterr);
+}
+
+static int sq_pattern_set_nexus_status(struct store *st, const char *id, int64_t revision,
+                                       const char *status, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_PATTERN_NEXUS];
+    bind_text(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, revision);
+    bind_text(stmt, 3, status);
+    return exec_changed(s, stmt, "pattern revision", reterr);
+}
+
+static int sq_idempotency_claim(struct store *st, const char *key, int64_t at_ms,
+                                uint64_t *ret_run_id, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_IDEM_CLAIM];
+    bind_text(stmt, 1, key);
+    sqlite3_bind_int64(stmt, 2, at_ms);
+    int rc = exec_stmt(stmt);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, reterr);
+    if (sqlite3_changes(s->db) == 1)
+        return 0;
+    stmt = s->stmt[S_IDEM_GET];
+    bind_text(stmt, 1, key);
+    int64_t run_id = 0;
+    r = step_count(s, stmt, &run_id, reterr);
+    if (r < 0)
+        return r;
+    if (ret_run_id)
+        *ret_run_id = (uint64_t)run_id;
+    return store_error_set(reterr, -EEXIST, 0, "idempotency key already used");
+}
+
+static int sq_idempotency_set_run(struct store *st, const char *key, uint64_t run_id,
+                                  struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[run_id ? S_IDEM_SET : S_IDEM_DROP];
+    bind_text(stmt, 1, key);
+    if (run_id)
+        sqlite3_bind_int64(stmt, 2, (int64_t)run_id);
+    int rc = exec_stmt(stmt);
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+}
+
+static int sq_idempotency_prune(struct store *st, int64_t before_ms, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_IDEM_PRUNE];
+    sqlite3_bind_int64(stmt, 1, before_ms);
+    int rc = exec_stmt(stmt);
+    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : fail(s, rc, reterr);
+}
+
+static int sq_run_list_by_correlation(struct store *st, const char *correlation_id,
+                                      int64_t limit, struct store_run_list *ret_list,
+                                      struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_run_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_RUN_BY_CORRELATION];
+    bind_text(stmt, 1, correlation_id);
+    sqlite3_bind_int64(stmt, 2, limit);
+    r = collect_runs(s, stmt, &list.items, &list.count, &cap, reterr);
+    if (r < 0) {
+        store_run_list_release(&list);
+        return r;
+    }
+    list.total = (int64_t)list.count;
+    *ret_list = list;
+    return 0;
+}
+
+static int sq_run_context_put(struct store *st, uint64_t run_id, const char *json,
+                              struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_CONTEXT_PUT];
+    sqlite3_bind_int64(stmt, 1, (int64_t)run_id);
+    bind_text(stmt, 2, json);
+    int rc = exec_stmt(stmt);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return store_error_set(reterr, -ENOENT, rc, "no such run");
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+}
+
+static int sq_run_context_get(struct store *st, uint64_t run_id, char **ret_json,
+                              struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_CONTEXT_GET];
+    sqlite3_bind_int64(stmt, 1, (int64_t)run_id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        size_t len;
+        const char *text = col_text(stmt, 0, &len);
+        char *copy = strndup(text, len);
+        r = copy ? 0 : -ENOMEM;
+        if (copy)
+            *ret_json = copy;
+    } else {
+        r = rc == SQLITE_DONE ? store_error_set(reterr, -ENOENT, 0, "no context for this run")
+                              : fail(s, rc, reterr);
+    }
+    done(stmt);
+    return r;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1462,4 +1758,15 @@ static const struct store_ops sqlite_ops = {
     .run_max_id = sq_run_max_id,
     .decision_insert = sq_decision_insert,
     .decision_list = sq_decision_list,
+    .pattern_put = sq_pattern_put,
+    .pattern_get = sq_pattern_get,
+    .pattern_list = sq_pattern_list,
+    .pattern_delete = sq_pattern_delete,
+    .pattern_set_nexus_status = sq_pattern_set_nexus_status,
+    .idempotency_claim = sq_idempotency_claim,
+    .idempotency_set_run = sq_idempotency_set_run,
+    .idempotency_prune = sq_idempotency_prune,
+    .run_list_by_correlation = sq_run_list_by_correlation,
+    .run_context_put = sq_run_context_put,
+    .run_context_get = sq_run_context_get,
 };
