@@ -18,6 +18,7 @@
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
+#include "patterns/patterns.h"
 
 #define RPC_PREFIX        "/scheduler.v1.SchedulerService/"
 #define DEFAULT_PAGE_SIZE 50
@@ -127,7 +128,16 @@ static struct job_doc *parse_job(struct daemon *d, json_t *job, int64_t anchor_m
     }
     json_t *copy = json_deep_copy(job);
     strip_view_keys(copy);
-    int r = job_doc_parse(copy, d->zones, anchor_ms, &doc, &err);
+    /* A job naming a pattern is rendered from its template (src/patterns). */
+    json_t *rendered = NULL;
+    int r = patterns_job_expand(d->patterns, copy, &rendered, err.message, sizeof(err.message));
+    json_decref(copy);
+    if (r < 0) {
+        reply_error(resp, -EINVAL, "%s", err.message);
+        return NULL;
+    }
+    copy = rendered;
+    r = job_doc_parse(copy, d->zones, anchor_ms, &doc, &err);
     json_decref(copy);
     if (r < 0) {
         reply_error(resp, r, "%s", r == -EINVAL ? err.message : "out of memory");
@@ -608,7 +618,41 @@ static const struct route {
     {"PauseJob", pause_job, true},
     {"ResumeJob", resume_job, true},
     {"PreviewSchedule", preview_schedule, false},
+    /* patterns and orchestration: src/patterns/patterns.h */
+    {"RegisterPattern", patterns_api_register, true},
+    {"ListPatterns", patterns_api_list, false},
+    {"GetPattern", patterns_api_get, false},
+    {"DeletePattern", patterns_api_delete, true},
+    {"TriggerJobFromOrchestration", patterns_api_trigger, true},
+    {"GetFlowStatus", patterns_api_flow_status, false},
+    {"CompleteRun", patterns_api_complete_run, true},
+    {"PublishEvent", patterns_api_publish_event, true},
 };
+
+void api_reply_json(struct http_response *resp, int status, json_t *body)
+{
+    reply_json(resp, status, body);
+}
+
+void api_reply_error(struct http_response *resp, int error, const char *fmt, ...)
+{
+    char message[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    reply_error(resp, error, "%s", message);
+}
+
+void api_call(struct daemon *d, const char *method, json_t *body, struct http_response *resp)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
+        if (strcmp(routes[i].method, method) == 0) {
+            routes[i].handler(d, body, resp);
+            return;
+        }
+    reply_error(resp, -ENOSYS, "unknown method '%s'", method);
+}
 
 static bool authorized(struct daemon *d, const struct http_request *req)
 {

@@ -24,6 +24,7 @@
 #include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
+#include "patterns/patterns.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
@@ -124,7 +125,7 @@ static const char *trigger_text(enum sched_trigger trigger)
 static struct store_run store_view(struct daemon *d, const struct sched_run *run)
 {
     struct run_result *r = g_hash_table_lookup(d->results, RUN_KEY(run->id));
-    return (struct store_run){
+    struct store_run view = {
         .id = run->id,
         .job_id = run->job_id,
         .status = sched_run_status_to_string(run->status),
@@ -138,6 +139,9 @@ static struct store_run store_view(struct daemon *d, const struct sched_run *run
         .output = r ? r->output : NULL,
         .error = r ? r->error : NULL,
     };
+    /* An orchestrated run carries its correlation id and trigger (src/patterns). */
+    patterns_run_fill(d->patterns, run, !g_hash_table_contains(d->stored, RUN_KEY(run->id)), &view);
+    return view;
 }
 
 /* Insert RUN the first time, update it after.  Returns 0 or the store's error
@@ -153,6 +157,7 @@ static int record_run(struct daemon *d, const struct sched_run *run)
         g_hash_table_add(d->stored, RUN_KEY(run->id));
         if (d->batch)
             g_hash_table_add(d->uncommitted, RUN_KEY(run->id));
+        patterns_run_recorded(d->patterns, run->id);
     } else if (r != -EEXIST && r != -ENOENT) /* ENOENT: the job was just deleted */
         log_line("error", "cannot record run %llu of %s: %s", (unsigned long long)run->id,
                  run->job_id, err.message);
@@ -412,6 +417,15 @@ static int start_task(struct daemon *d, const struct sched_run *run, struct exec
     const char *text = sched_run_executor(run);
     json_t *ex = executor_json(d, text);
     const char *type = ex ? json_string_value(json_object_get(ex, "type")) : "noop";
+    if (run->job && type && strcmp(type, "event") == 0) {
+        /* No task: the event is published, the run ends at once or, with
+         * await_completion, at CompleteRun or its timeout (src/patterns). */
+        int r = patterns_event_start(d->patterns, run, ex);
+        if (r < 0)
+            snprintf(err->reason, sizeof(err->reason), "the event executor is not valid");
+        json_decref(ex);
+        return r;
+    }
     struct task_ctx *tc = g_new(struct task_ctx, 1);
     struct exec_task *task = NULL;
     *tc = (struct task_ctx){d, run->id};
@@ -511,6 +525,8 @@ static void hook_run_stop(void *ctx, struct sched_run *run)
     struct exec_task *task = g_hash_table_lookup(d->tasks, RUN_KEY(run->id));
     if (task)
         exec_task_stop(task, TASK_STOP_GRACE_MS);
+    else
+        patterns_run_stop(d->patterns, run); /* an event run awaiting CompleteRun */
 }
 
 static void hook_run_changed(void *ctx, struct sched_run *run)
@@ -520,6 +536,7 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
         run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, RUN_KEY(run->id));
     if (!skipped_slot)
         record_run(d, run);
+    patterns_run_changed(d->patterns, run);
     if (sched_run_status_is_final(run->status)) {
         log_line("info", "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
                  run->job_id, sched_run_status_to_string(run->status), run->attempt);
@@ -656,6 +673,8 @@ static void on_wakeup(uv_timer_t *timer)
 void daemon_settle(struct daemon *d)
 {
     struct deferred *item;
+    if (!d->stopping)
+        patterns_settle(d->patterns); /* cascades and event triggers queued by hooks */
     while ((item = g_queue_pop_head(&d->deferred))) {
         d->in_sched = true;
         sched_run_finished(d->sched, item->run_id, item->status, daemon_now_ms());
@@ -847,6 +866,8 @@ static void close_walk(uv_handle_t *handle, void *arg)
 static void finish_stop(struct daemon *d)
 {
     uv_timer_stop(&d->wakeup);
+    if (patterns_stop(d->patterns))
+        return; /* a Nexus request is being aborted; it calls back */
     if (g_hash_table_size(d->tasks) > 0) {
         /* Past the grace period: stop what still runs; it is recorded INTERRUPTED. */
         GHashTableIter it;
@@ -865,6 +886,31 @@ static void finish_stop(struct daemon *d)
     exec_http_free(d->http_exec);
     d->http_exec = NULL;
     uv_walk(&d->loop, close_walk, NULL);
+}
+
+void daemon_finish_stop(struct daemon *d)
+{
+    finish_stop(d);
+}
+
+void daemon_run_finish(struct daemon *d, uint64_t run_id, enum sched_run_status status,
+                       const char *output, const char *error)
+{
+    struct run_result *r = g_new0(struct run_result, 1);
+    r->output = g_strdup(output);
+    r->error = g_strdup(error);
+    g_hash_table_replace(d->results, RUN_KEY(run_id), r);
+    struct deferred *done = g_new(struct deferred, 1);
+    done->run_id = run_id;
+    done->status = status;
+    g_queue_push_tail(&d->finished, done);
+    uv_idle_start(&d->finish_idle, on_finish_idle);
+}
+
+void daemon_finish_pending(struct daemon *d)
+{
+    if (!d->in_sched && !d->batch)
+        finish_all(d);
 }
 
 static void on_grace_over(uv_timer_t *timer)
@@ -974,8 +1020,13 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
         return r;
+    if (!(d->patterns = patterns_new(d, d->config.nexus_url))) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
+    patterns_start(d->patterns);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
     d->sigterm.data = d->sigint.data = d;
@@ -995,6 +1046,7 @@ static void daemon_release(struct daemon *d)
         uv_run(&d->loop, UV_RUN_DEFAULT);
         uv_loop_close(&d->loop);
     }
+    patterns_free(d->patterns);
     sched_free(d->sched);
     store_close(d->store);
     tz_cache_free(d->zones);
@@ -1044,12 +1096,13 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"listen", required_argument, NULL, 'l'},
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
+        {"nexus-url", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), NULL};
     char *listen_host = NULL;
     int c;
     optind = 1;
@@ -1060,9 +1113,11 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.data_dir = optarg;
         } else if (c == 'm') {
             d->config.max_in_flight = atoi(optarg);
+        } else if (c == 'n') {
+            d->config.nexus_url = optarg;
         } else {
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N]\n");
+                            "[--max-in-flight N] [--nexus-url URL]\n");
             g_free(d);
             return 2;
         }

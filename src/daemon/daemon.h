@@ -35,6 +35,7 @@ struct daemon_config {
     int max_in_flight;       /* 0: no cap */
     int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
     const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    const char *nexus_url;   /* --nexus-url: patterns are also registered there; NULL: none */
 };
 
 struct daemon {
@@ -65,6 +66,7 @@ struct daemon {
     GPtrArray *decisions;  /* struct later_decision: the open batch's, to write at its end */
     char *exec_cache_text; /* the executor last parsed, and its JSON (executor_json()) */
     json_t *exec_cache_json;
+    struct patterns *patterns; /* patterns and orchestration (src/patterns) */
 };
 
 /* Unix ms now. */
@@ -79,6 +81,16 @@ json_t *daemon_job_view(struct daemon *d, const struct store_job *job);
 
 /* A stored run as the API shows it (SPEC section 8); a new reference. */
 json_t *daemon_run_view(const struct store_run *run);
+
+/* End attempt RUN_ID of a run that has no executor task (an `event` run
+ * awaiting CompleteRun): as if its executor reported STATUS (COMPLETED,
+ * FAILED) with OUTPUT and ERROR (copied; may be NULL).  Deferred to the loop;
+ * daemon_finish_pending() hands it to the core at once (not from a hook). */
+void daemon_run_finish(struct daemon *d, uint64_t run_id, enum sched_run_status status,
+                       const char *output, const char *error);
+void daemon_finish_pending(struct daemon *d);
+/* Go on with a stop that waited for something (see patterns_stop()). */
+void daemon_finish_stop(struct daemon *d);
 
 /* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);

@@ -68,8 +68,8 @@ struct store_ops {
     int (*pattern_delete)(struct store *st, const char *id, struct store_error *reterr);
     int (*pattern_set_nexus_status)(struct store *st, const char *id, int64_t revision,
                                     const char *status, struct store_error *reterr);
-    int (*idempotency_claim)(struct store *st, const char *key, int64_t at_ms,
-                             uint64_t *ret_run_id, struct store_error *reterr);
+    int (*idempotency_claim)(struct store *st, const char *key, int64_t at_ms, uint64_t *ret_run_id,
+                             struct store_error *reterr);
     int (*idempotency_set_run)(struct store *st, const char *key, uint64_t run_id,
                                struct store_error *reterr);
     int (*idempotency_prune)(struct store *st, int64_t before_ms, struct store_error *reterr);

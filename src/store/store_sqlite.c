@@ -151,7 +151,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA
     "max(IFNULL((SELECT MAX(id) FROM runs), 0),"                                                   \
     "    IFNULL((SELECT value FROM meta WHERE key = 'run_id_floor'), 0))"
 #define PATTERN_COLS "id, json, nexus_status, revision, created_at_ms, updated_at_ms"
-#define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+#define RUN_VALUES   "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
 
 /* The four job filters: none, status (?1), campaign (?2), both. */
 #define WHERE_NONE     ""
@@ -1671,9 +1671,8 @@ static int sq_idempotency_prune(struct store *st, int64_t before_ms, struct stor
     return rc == SQLITE_DONE ? sqlite3_changes(s->db) : fail(s, rc, reterr);
 }
 
-static int sq_run_list_by_correlation(struct store *st, const char *correlation_id,
-                                      int64_t limit, struct store_run_list *ret_list,
-                                      struct store_error *reterr)
+static int sq_run_list_by_correlation(struct store *st, const char *correlation_id, int64_t limit,
+                                      struct store_run_list *ret_list, struct store_error *reterr)
 {
     struct sq *s = sq_of(st);
     struct store_run_list list = {0};
