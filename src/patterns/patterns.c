@@ -291,6 +291,7 @@ static int render_job(struct patterns *p, json_t *job, json_t *sched, json_t **r
     }
     /* The job's own fields: what it sets differently from the template. */
     json_t *own = pattern_diff(job, base);
+    json_object_del(own, "id"); /* the job's own, and not a template field */
     json_t *own_sched = path_get(own, "metadata", "service_specific", "scheduler");
     if (own_sched) {
         json_object_del(json_object_get(json_object_get(own, "metadata"), "service_specific"),
@@ -301,6 +302,8 @@ static int render_job(struct patterns *p, json_t *job, json_t *sched, json_t **r
             json_object_del(own, "metadata");
     }
     pattern_overlay(base, own);
+    if (json_object_get(job, "id"))
+        json_object_set(base, "id", json_object_get(job, "id"));
     json_t *recorded = json_deep_copy(sched);
     json_object_set(recorded, "pattern_version", json_object_get(pattern, "version"));
     if (!json_object_get(pattern, "version"))
@@ -393,8 +396,8 @@ GPtrArray *patterns_scan_jobs(struct patterns *p, const char *needle,
 
 static bool uses_pattern(json_t *doc, struct scan *scan)
 {
-    const char *id = json_string_value(path_get(
-        path_get(doc, "metadata", "service_specific", "scheduler"), "pattern_id", NULL, NULL));
+    const char *id = json_string_value(
+        json_object_get(path_get(doc, "metadata", "service_specific", "scheduler"), "pattern_id"));
     return id && strcmp(id, scan->arg) == 0;
 }
 
