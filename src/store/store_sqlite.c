@@ -117,23 +117,24 @@ static const char *const migrations[] = {
     "ALTER TABLE jobs ADD COLUMN digest BLOB;",
     /* 4 (patterns branch; renumber at merge): patterns, idempotency keys of
      * orchestration triggers, the context of orchestrated runs, and the runs
-     * of a flow by correlation id (partial: runs without one cost nothing). */
-    "CREATE TABLE patterns ("
+     * of a flow by correlation id (partial: runs without one cost nothing).
+     * IF NOT EXISTS: the step may be renumbered at merge time. */
+    "CREATE TABLE IF NOT EXISTS patterns ("
     "  id TEXT PRIMARY KEY NOT NULL,"
     "  revision INTEGER NOT NULL,"
     "  created_at_ms INTEGER NOT NULL,"
     "  updated_at_ms INTEGER NOT NULL,"
     "  nexus_status TEXT,"
     "  json TEXT NOT NULL);"
-    "CREATE TABLE idempotency_keys ("
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
     "  key TEXT PRIMARY KEY NOT NULL,"
     "  run_id INTEGER,"
     "  created_at_ms INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX idempotency_by_age ON idempotency_keys(created_at_ms);"
-    "CREATE TABLE run_contexts ("
+    "CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency_keys(created_at_ms);"
+    "CREATE TABLE IF NOT EXISTS run_contexts ("
     "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
     "  json TEXT NOT NULL);"
-    "CREATE INDEX runs_by_correlation ON runs(correlation_id, id)"
+    "CREATE INDEX IF NOT EXISTS runs_by_correlation ON runs(correlation_id, id)"
     "  WHERE correlation_id IS NOT NULL;",
 };
 

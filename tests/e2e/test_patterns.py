@@ -509,6 +509,8 @@ def test_nexus(tmp):
         check("patterns and their Nexus status survive a restart",
               status == 200 and body["pattern"]["nexus"]["state"] == "registered"
               and body["pattern"]["revision"] == 1, body)
+        rc = d.stop()
+        check("the daemon with --nexus-url stops cleanly", rc == 0, rc)
     finally:
         d.stop()
         if nexus:
