@@ -1026,7 +1026,9 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     }
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
-    patterns_start(d->patterns);
+    if ((r = patterns_start(d->patterns, d->config.redis_ingest_url, d->config.redis_ingest_channel,
+                            err, err_size)) < 0)
+        return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
     d->sigterm.data = d->sigint.data = d;
@@ -1097,12 +1099,15 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
         {"nexus-url", required_argument, NULL, 'n'},
+        {"redis-ingest", required_argument, NULL, 'R'},
+        {"redis-ingest-channel", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), NULL};
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"),
+        NULL,        NULL, NULL};
     char *listen_host = NULL;
     int c;
     optind = 1;
@@ -1115,9 +1120,15 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.max_in_flight = atoi(optarg);
         } else if (c == 'n') {
             d->config.nexus_url = optarg;
+        } else if (c == 'R') {
+            d->config.redis_ingest_url = optarg;
+        } else if (c == 'C') {
+            d->config.redis_ingest_channel = optarg;
         } else {
-            fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N] [--nexus-url URL]\n");
+            fprintf(stderr,
+                    "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
+                    "[--max-in-flight N] [--nexus-url URL]\n"
+                    "       [--redis-ingest redis://HOST:PORT] [--redis-ingest-channel NAME]\n");
             g_free(d);
             return 2;
         }

@@ -29,13 +29,15 @@
 #include "tz/tz.h"
 
 struct daemon_config {
-    const char *listen_host; /* "127.0.0.1" */
-    int listen_port;         /* 0: ephemeral */
-    const char *data_dir;    /* "./data" */
-    int max_in_flight;       /* 0: no cap */
-    int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
-    const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
-    const char *nexus_url;   /* --nexus-url: patterns are also registered there; NULL: none */
+    const char *listen_host;      /* "127.0.0.1" */
+    int listen_port;              /* 0: ephemeral */
+    const char *data_dir;         /* "./data" */
+    int max_in_flight;            /* 0: no cap */
+    int64_t stop_grace_ms;        /* SIGTERM: how long running attempts may finish */
+    const char *admin_token;      /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    const char *nexus_url;        /* --nexus-url: patterns are also registered there; NULL: none */
+    const char *redis_ingest_url; /* --redis-ingest: trigger_on events from Redis; NULL: none */
+    const char *redis_ingest_channel; /* --redis-ingest-channel; NULL: "ovsched.ingest" */
 };
 
 struct daemon {

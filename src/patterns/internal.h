@@ -43,10 +43,11 @@ struct patterns {
     char *nexus_url; /* NULL: no Nexus */
     struct exec_http *nexus_http;
     struct exec_task *nexus_task;
-    GQueue nexus_queue;     /* pattern ids (g_strdup) to send, in order */
-    int64_t nexus_revision; /* of the registration in flight */
-    int nexus_attempts;     /* failed attempts for the head of the queue */
-    uv_timer_t nexus_timer; /* the backoff before the next attempt */
+    GQueue nexus_queue;           /* pattern ids (g_strdup) to send, in order */
+    int64_t nexus_revision;       /* of the registration in flight */
+    int nexus_attempts;           /* failed attempts for the head of the queue */
+    uv_timer_t nexus_timer;       /* the backoff before the next attempt */
+    struct patterns_redis *redis; /* --redis-ingest (patterns_redis.c), or NULL */
 };
 
 /* A context with correlation id CORRELATION (NULL: a new one), trigger
@@ -68,5 +69,10 @@ void nexus_enqueue(struct patterns *p, const char *pattern_id);
 void nexus_resume(struct patterns *p);
 bool nexus_stop(struct patterns *p);
 void nexus_release(struct patterns *p);
+
+int patterns_redis_start(struct patterns *p, const char *url, const char *channel, char *err,
+                         size_t err_size);
+void patterns_redis_stop(struct patterns *p);
+void patterns_redis_free(struct patterns *p);
 
 #endif

@@ -171,12 +171,14 @@ struct patterns *patterns_new(struct daemon *d, const char *nexus_url)
     return p;
 }
 
-void patterns_start(struct patterns *p)
+int patterns_start(struct patterns *p, const char *redis_url, const char *channel, char *err,
+                   size_t err_size)
 {
     on_prune(&p->prune_timer);
     uv_timer_start(&p->prune_timer, on_prune, PRUNE_EVERY_MS, PRUNE_EVERY_MS);
     uv_unref((uv_handle_t *)&p->prune_timer);
     nexus_resume(p);
+    return redis_url ? patterns_redis_start(p, redis_url, channel, err, err_size) : 0;
 }
 
 bool patterns_stop(struct patterns *p)
@@ -185,6 +187,7 @@ bool patterns_stop(struct patterns *p)
         return false;
     p->stopping = true;
     uv_timer_stop(&p->prune_timer);
+    patterns_redis_stop(p);
     return nexus_stop(p);
 }
 
@@ -206,6 +209,7 @@ void patterns_free(struct patterns *p)
     g_queue_clear_full(&p->later, (GDestroyNotify)later_free);
     run_ctx_free(p->pending);
     nexus_release(p);
+    patterns_redis_free(p);
     g_free(p);
 }
 

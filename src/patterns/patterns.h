@@ -32,8 +32,11 @@ struct patterns;
  * NULL: no Nexus) is copied.  Returns NULL on allocation failure. */
 struct patterns *patterns_new(struct daemon *d, const char *nexus_url);
 /* Resume what a previous process left: registrations not yet accepted by
- * Nexus.  Starts the hourly prune of idempotency keys older than 24 h. */
-void patterns_start(struct patterns *p);
+ * Nexus.  Starts the hourly prune of idempotency keys older than 24 h, and
+ * the Redis subscriber when REDIS_URL is set (CHANNEL NULL: the default).
+ * Returns 0, or -EINVAL for a bad URL with a sentence in ERR. */
+int patterns_start(struct patterns *p, const char *redis_url, const char *channel, char *err,
+                   size_t err_size);
 /* The daemon is stopping: abort a Nexus request in flight.  Returns true when
  * one was, in which case daemon_finish_stop() is called again once it ended. */
 bool patterns_stop(struct patterns *p);

@@ -517,6 +517,51 @@ def test_nexus(tmp):
             nexus.close()
 
 
+def test_redis(tmp):
+    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
+        check("redis-server and redis-cli are installed (make deps)", False)
+        return
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d = None
+    try:
+        d = Daemon(os.path.join(tmp, "redis"),
+                   ["--redis-ingest", "redis://127.0.0.1:%d" % port])
+        d.call("CreateJob", {"job": {"id": "on-redis", "executor": {"type": "noop"},
+            "metadata": {"scheduling": {"trigger_on": [
+                {"type": "campaign.launched", "filter": {"region": "eu"}}]}}}})
+
+        def publish(event):
+            out = subprocess.run(["redis-cli", "-p", str(port), "PUBLISH", "ovsched.ingest",
+                                  json.dumps(event)], capture_output=True, text=True, timeout=5)
+            return out.stdout.strip() == "1"
+        subscribed = wait_for(lambda: publish({"type": "other.event", "payload": {}}), 15, 0.2)
+        check("the daemon subscribes to the Redis ingest channel", subscribed)
+        publish({"type": "campaign.launched", "payload": {"region": "us"}})
+        publish({"type": "campaign.launched", "payload": {"region": "eu", "campaign_id": 4},
+                 "metadata": {"correlation_id": "corr-redis"}})
+        publish("not an event")
+        run = final_run(d, "on-redis")
+        check("an event from Redis starts the trigger_on job, once (the filter holds)",
+              run and run["status"] == "COMPLETED" and run["trigger"] == "event"
+              and run["correlation_id"] == "corr-redis" and len(runs_of(d, "on-redis")) == 1,
+              runs_of(d, "on-redis"))
+        status, flow = d.call("GetFlowStatus", {"correlation_id": "corr-redis"})
+        ev = flow["runs"][0]["orchestration"]["trigger_event"] if status == 200 else {}
+        check("the run records the event from Redis",
+              ev.get("payload", {}).get("campaign_id") == 4
+              and ev.get("metadata", {}).get("source") == "redis", flow)
+        rc = d.stop()
+        check("the daemon with --redis-ingest stops cleanly", rc == 0, rc)
+    finally:
+        if d and d.proc.poll() is None:
+            d.proc.kill()
+        redis.terminate()
+        redis.wait()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ovsched-patterns-")
     d = Daemon(os.path.join(tmp, "data"))
@@ -530,10 +575,11 @@ def main():
                 check(test.__name__ + " ran to the end", False, repr(e))
         rc = d.stop()
         check("the daemon stops cleanly", rc == 0, rc)
-        try:
-            test_nexus(tmp)
-        except Exception as e:
-            check("test_nexus ran to the end", False, repr(e))
+        for test in (test_nexus, test_redis):
+            try:
+                test(tmp)
+            except Exception as e:
+                check(test.__name__ + " ran to the end", False, repr(e))
     finally:
         if d.proc.poll() is None:
             d.proc.kill()
