@@ -881,10 +881,11 @@ static void cascade_from(struct patterns *p, struct later *item)
         const char *status = json_string_value(json_object_get(doc, "status"));
         if ((status && strcmp(status, "ACTIVE") != 0) || !ready_in_flow(doc, &flow))
             continue;
-        json_t *context =
-            json_pack("{sO sO ss sI ss}", "flow_id", json_object_get(parent->context, "flow_id"),
-                      "step_id", json_object_get(parent->context, "step_id"), "cascaded_from",
-                      item->job_id, "parent_run_id", (json_int_t)parent->run_id, "job_id", id);
+        char parent_id[24];
+        snprintf(parent_id, sizeof(parent_id), "%llu", (unsigned long long)parent->run_id);
+        json_t *context = json_pack(
+            "{sO sn ss ss ss}", "flow_id", json_object_get(parent->context, "flow_id"), "step_id",
+            "cascaded_from", item->job_id, "parent_run_id", parent_id, "job_id", id);
         struct run_ctx *ctx = run_ctx_new("cascade", parent->correlation_id, context, true);
         uint64_t run_id;
         patterns_start_run(p, id, ctx, &run_id);

@@ -341,7 +341,7 @@ def test_cascade(d):
           all(r["correlation_id"] == "corr-chain" for r in runs), flow)
     check("dependents' runs say they were cascaded, and from which run",
           len(runs) == 3 and runs[1]["trigger"] == "cascade"
-          and runs[1]["orchestration"]["parent_run_id"] == int(runs[0]["id"])
+          and runs[1]["orchestration"]["parent_run_id"] == runs[0]["id"]
           and runs[2]["orchestration"]["cascaded_from"] == "chain-b", runs)
     check("GetFlowStatus gives the flow id and counts",
           flow and flow["flow_id"] == "launch" and flow["counts"] == {"COMPLETED": 3}, flow)
