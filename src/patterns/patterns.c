@@ -675,12 +675,16 @@ static json_t *read_orchestration(json_t *body, struct http_response *resp)
     return context;
 }
 
-static void reply_run(struct patterns *p, uint64_t run_id, bool replay, struct http_response *resp)
+/* {run} (with idempotent_replay for triggers: REPLAY 0 or 1; -1 for none). */
+static void reply_run(struct patterns *p, uint64_t run_id, int replay, struct http_response *resp)
 {
     json_t *view = patterns_run_view(p, run_id);
     if (!view)
         view = json_pack("{sI ss}", "id", (json_int_t)run_id, "status", "PENDING");
-    api_reply_json(resp, 200, json_pack("{so sb}", "run", view, "idempotent_replay", replay));
+    json_t *answer = json_pack("{so}", "run", view);
+    if (replay >= 0)
+        json_object_set_new(answer, "idempotent_replay", json_boolean(replay));
+    api_reply_json(resp, 200, answer);
 }
 
 /* A trigger whose key was seen: answer the first run. */
@@ -692,7 +696,7 @@ static bool replay_key(struct patterns *p, const char *key, struct http_response
     if (r == 0)
         return false;
     if (r == -EEXIST && first)
-        reply_run(p, first, true, resp);
+        reply_run(p, first, 1, resp);
     else if (r == -EEXIST)
         api_reply_error(resp, -EBUSY, "idempotency_key: a trigger with this key is starting");
     else
@@ -759,7 +763,7 @@ void patterns_api_trigger(struct daemon *d, json_t *body, struct http_response *
     if (key)
         store_idempotency_set_run(d->store, key, r == 0 ? run_id : 0, NULL);
     if (r == 0)
-        reply_run(p, run_id, false, resp);
+        reply_run(p, run_id, 0, resp);
     g_free(job_id);
 }
 
@@ -1007,5 +1011,5 @@ void patterns_api_complete_run(struct daemon *d, json_t *body, struct http_respo
     daemon_run_finish(d, run_id, ok ? SCHED_RUN_COMPLETED : SCHED_RUN_FAILED, output, message);
     free(output);
     daemon_finish_pending(d);
-    reply_run(p, run_id, false, resp);
+    reply_run(p, run_id, -1, resp);
 }
