@@ -101,6 +101,7 @@ bench:
 	@build/bench/bench_cron
 	@bench/bench_batch.sh build/ovsched
 	@build/bench/bench_store
+	@/usr/bin/python3 bench/bench_patterns.py build/ovsched
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
 
 build/bench/%: bench/%.c $(LIB_OBJS)
