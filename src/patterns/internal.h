@@ -34,8 +34,11 @@ struct patterns {
     struct run_ctx *pending; /* bound to the run sched_job_run_now() creates */
     GHashTable *contexts;    /* run id -> struct run_ctx * */
     GHashTable *awaiting;    /* run ids of event runs waiting for CompleteRun */
-    GHashTable *triggers;    /* job id -> trigger_on (json_t *), once triggers_ready */
-    bool triggers_ready;
+    /* patterns_index.c, once index_ready: */
+    GHashTable *triggers;   /* job id -> trigger_on (json_t *) */
+    GHashTable *deps_of;    /* job id -> its dependencies (json_t * array) */
+    GHashTable *dependents; /* job id -> set of the ids of jobs depending on it */
+    bool index_ready;
     GQueue later; /* struct later * */
     uv_timer_t prune_timer;
     bool stopping;
@@ -62,6 +65,17 @@ json_t *patterns_run_view(struct patterns *p, uint64_t run_id);
 /* Start the trigger_on jobs EVENT matches; when STARTED is not NULL, append
  * {job_id, run_id} or {job_id, error} for each. */
 void patterns_event_dispatch(struct patterns *p, json_t *event, json_t *started);
+
+void patterns_index_init(struct patterns *p);
+void patterns_index_release(struct patterns *p);
+/* Build the index if it is not yet (one pass over the jobs). */
+void patterns_index_ensure(struct patterns *p);
+/* DOC (a job document about to be stored) changed; nothing before the build. */
+void patterns_index_put(struct patterns *p, json_t *doc);
+/* Job ID is gone. */
+void patterns_index_forget(struct patterns *p, const char *id);
+/* The ids of the jobs listing ID as a dependency (g_ptr_array_free()). */
+GPtrArray *patterns_index_dependents(struct patterns *p, const char *id);
 
 int nexus_patterns_init(struct patterns *p, const char *nexus_url);
 char *nexus_initial_status(struct patterns *p); /* g_free; NULL without Nexus */

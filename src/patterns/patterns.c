@@ -8,12 +8,10 @@
  *     write already carries the correlation id and trigger;
  *   - awaiting: event runs waiting for CompleteRun;
  *   - later: cascades and events queued by hooks, started in patterns_settle();
- *   - triggers: job id -> trigger_on, built on the first event (never at
- *     start-up: reading every job document would cost the start-up the daemon
- *     avoids) and kept current by patterns_job_expand(); a match is checked
- *     against the stored job before it starts, so a deleted job never runs;
+ *   - the index (patterns_index.c): trigger_on and dependents of every job,
+ *     built on the first event or cascade, then kept current;
  *   - the Nexus sender (patterns_nexus.c).
- * Scans over all jobs (DeletePattern, re-render, dependents of a cascade) use
+ * Scans over all jobs (DeletePattern, re-render) use
  * store_job_foreach() with a substring pre-filter on the document text: they
  * are rare and their cost is one pass over the jobs table.
  */
@@ -159,8 +157,7 @@ struct patterns *patterns_new(struct daemon *d, const char *nexus_url)
     p->contexts =
         g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)run_ctx_free);
     p->awaiting = g_hash_table_new(g_direct_hash, g_direct_equal);
-    p->triggers =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
+    patterns_index_init(p);
     g_queue_init(&p->later);
     uv_timer_init(&d->loop, &p->prune_timer);
     p->prune_timer.data = p;
@@ -205,7 +202,7 @@ void patterns_free(struct patterns *p)
         return;
     g_hash_table_destroy(p->contexts);
     g_hash_table_destroy(p->awaiting);
-    g_hash_table_destroy(p->triggers);
+    patterns_index_release(p);
     g_queue_clear_full(&p->later, (GDestroyNotify)later_free);
     run_ctx_free(p->pending);
     nexus_release(p);
@@ -253,19 +250,6 @@ static int check_event_executor(json_t *job, char *err, size_t err_size)
         return -EINVAL;
     }
     return 0;
-}
-
-/* Keep the trigger index current for JOB (once built). */
-static void index_triggers(struct patterns *p, json_t *job)
-{
-    const char *id = json_string_value(json_object_get(job, "id"));
-    json_t *trigger_on = path_get(job, "metadata", "scheduling", "trigger_on");
-    if (!p->triggers_ready || !id)
-        return;
-    if (trigger_on && !json_is_null(trigger_on))
-        g_hash_table_replace(p->triggers, g_strdup(id), json_deep_copy(trigger_on));
-    else
-        g_hash_table_remove(p->triggers, id);
 }
 
 /* Render JOB from its pattern into *RET. */
@@ -361,7 +345,7 @@ int patterns_job_expand(struct patterns *p, json_t *job, json_t **ret, char *err
         job_doc_new_id(daemon_now_ms(), g_random_int() | (uint64_t)g_random_int() << 32, fresh);
         json_object_set_new(out, "id", json_string(fresh));
     }
-    index_triggers(p, out);
+    patterns_index_put(p, out);
     *ret = out;
     return 0;
 }
@@ -871,20 +855,42 @@ static bool ready_in_flow(json_t *doc, struct store_run_list *flow)
     return true;
 }
 
+/* The stored document of job ID if it still depends on DEP, else NULL (and
+ * the index forgets a job that is gone). */
+static json_t *dependent_doc(struct patterns *p, const char *id, const char *dep)
+{
+    struct store_job job;
+    if (store_job_get(p->d->store, id, &job, NULL) < 0) {
+        patterns_index_forget(p, id);
+        return NULL;
+    }
+    json_t *doc = json_loads(job.json, 0, NULL);
+    store_job_release(&job);
+    struct scan scan = {.arg = dep};
+    if (doc && !depends_on(doc, &scan)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
 static void cascade_from(struct patterns *p, struct later *item)
 {
     struct run_ctx *parent = item->ctx;
-    GPtrArray *dependents = patterns_scan_jobs(p, item->job_id, depends_on, item->job_id);
+    GPtrArray *dependents = patterns_index_dependents(p, item->job_id);
     struct store_run_list flow = {0};
     if (dependents->len > 0)
         store_run_list_by_correlation(p->d->store, parent->correlation_id, MAX_FLOW_RUNS, &flow,
                                       NULL);
     for (guint i = 0; i < dependents->len; i++) {
-        json_t *doc = g_ptr_array_index(dependents, i);
-        const char *id = json_string_value(json_object_get(doc, "id"));
+        const char *id = g_ptr_array_index(dependents, i);
+        json_t *doc = dependent_doc(p, id, item->job_id);
         const char *status = json_string_value(json_object_get(doc, "status"));
-        if ((status && strcmp(status, "ACTIVE") != 0) || !ready_in_flow(doc, &flow))
+        if (!doc || (status && strcmp(status, "ACTIVE") != 0) || !ready_in_flow(doc, &flow)) {
+            json_decref(doc);
             continue;
+        }
+        json_decref(doc);
         char parent_id[24];
         snprintf(parent_id, sizeof(parent_id), "%llu", (unsigned long long)parent->run_id);
         json_t *context = json_pack(

@@ -22,36 +22,13 @@
 
 #define MAX_EVENT_HOPS 16
 
-static int index_job(const struct store_job *job, void *userdata)
-{
-    struct patterns *p = userdata;
-    if (!strstr(job->json, "\"trigger_on\""))
-        return 0;
-    json_t *doc = json_loads(job->json, 0, NULL);
-    json_t *trigger_on = json_object_get(
-        json_object_get(json_object_get(doc, "metadata"), "scheduling"), "trigger_on");
-    if (trigger_on && !json_is_null(trigger_on))
-        g_hash_table_replace(p->triggers, g_strdup(job->id), json_incref(trigger_on));
-    json_decref(doc);
-    return 0;
-}
-
-/* Built on the first event, then kept current by patterns_job_expand(). */
-static void ensure_index(struct patterns *p)
-{
-    if (p->triggers_ready)
-        return;
-    if (store_job_foreach(p->d->store, index_job, p, NULL) == 0)
-        p->triggers_ready = true;
-}
-
 /* The stored document of job ID when it still wants EVENT: ACTIVE, and its
  * trigger_on matches.  NULL otherwise (and the index is corrected). */
 static bool job_wants(struct patterns *p, const char *id, const char *type, json_t *payload)
 {
     struct store_job job;
     if (store_job_get(p->d->store, id, &job, NULL) < 0) {
-        g_hash_table_remove(p->triggers, id);
+        patterns_index_forget(p, id);
         return false;
     }
     json_t *doc = json_loads(job.json, 0, NULL);
@@ -73,7 +50,7 @@ void patterns_event_dispatch(struct patterns *p, json_t *event, json_t *started)
     bool from_run = json_object_get(payload, "run_id") != NULL;
     if (!type || json_integer_value(json_object_get(meta, "hops")) > MAX_EVENT_HOPS)
         return;
-    ensure_index(p);
+    patterns_index_ensure(p);
     GPtrArray *matches = g_ptr_array_new_with_free_func(g_free);
     GHashTableIter it;
     gpointer key, value;
