@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* The schema version store_sqlite.c migrates to. */
-#define STORE_SQLITE_SCHEMA_VERSION 2
+#define STORE_SQLITE_SCHEMA_VERSION 3
 
 struct store_ops {
     const char *name;
@@ -55,6 +55,20 @@ struct store_ops {
                            uint64_t *ret_id, struct store_error *reterr);
     int (*decision_list)(struct store *st, const char *job_id, int64_t limit,
                          struct store_decision_list *ret_list, struct store_error *reterr);
+
+    /* auth: tokens and the audit log */
+    int (*token_create)(struct store *st, const struct store_token *token,
+                        struct store_error *reterr);
+    int (*token_get)(struct store *st, const char *id, struct store_token *ret_token,
+                     struct store_error *reterr);
+    int (*token_list)(struct store *st, struct store_token_list *ret_list,
+                      struct store_error *reterr);
+    int (*token_revoke)(struct store *st, const char *id, int64_t at_ms,
+                        struct store_error *reterr);
+    int (*audit_append)(struct store *st, const struct store_audit *entry, uint64_t *ret_id,
+                        struct store_error *reterr);
+    int (*audit_list)(struct store *st, const struct store_audit_filter *filter,
+                      struct store_audit_list *ret_list, struct store_error *reterr);
 };
 
 struct store {

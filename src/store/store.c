@@ -321,3 +321,87 @@ void store_decision_list_release(struct store_decision_list *list)
     free(list->items);
     *list = (struct store_decision_list){0};
 }
+
+/* ---- Tokens and audit (auth) -------------------------------------------- */
+
+int store_token_create(struct store *store, const struct store_token *token,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(token->id))
+        return invalid(reterr, "token id is empty");
+    if (!token->name || is_empty(token->role))
+        return invalid(reterr, "token name or role is missing");
+    return store->ops->token_create(store, token, reterr);
+}
+
+int store_token_get(struct store *store, const char *id, struct store_token *ret_token,
+                    struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "token id is empty");
+    return store->ops->token_get(store, id, ret_token, reterr);
+}
+
+int store_token_list(struct store *store, struct store_token_list *ret_list,
+                     struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->token_list(store, ret_list, reterr);
+}
+
+int store_token_revoke(struct store *store, const char *id, int64_t at_ms,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "token id is empty");
+    return store->ops->token_revoke(store, id, at_ms, reterr);
+}
+
+void store_token_release(struct store_token *token)
+{
+    if (!token)
+        return;
+    free(token->mem);
+    *token = (struct store_token){0};
+}
+
+void store_token_list_release(struct store_token_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        store_token_release(&list->items[i]);
+    free(list->items);
+    *list = (struct store_token_list){0};
+}
+
+int store_audit_append(struct store *store, const struct store_audit *entry, uint64_t *ret_id,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(entry->actor_id) || is_empty(entry->action))
+        return invalid(reterr, "audit actor or action is empty");
+    return store->ops->audit_append(store, entry, ret_id, reterr);
+}
+
+int store_audit_list(struct store *store, const struct store_audit_filter *filter,
+                     struct store_audit_list *ret_list, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (filter->offset < 0)
+        return invalid(reterr, "offset is negative");
+    return store->ops->audit_list(store, filter, ret_list, reterr);
+}
+
+void store_audit_list_release(struct store_audit_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].mem);
+    free(list->items);
+    *list = (struct store_audit_list){0};
+}

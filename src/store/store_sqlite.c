@@ -113,6 +113,28 @@ static const char *const migrations[] = {
      * runs_live yet; list the live runs it may have left. */
     "INSERT OR IGNORE INTO runs_live (id)"
     "  SELECT id FROM runs WHERE status IN ('PENDING', 'RUNNING', 'RETRYING');",
+    /* auth (schema 4 on main, after the events step 3): API tokens, kept as
+     * hashes of their secrets, and the audit log of mutations. */
+    "CREATE TABLE tokens ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  campaign_id INTEGER,"
+    "  hash BLOB NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL,"
+    "  revoked_at_ms INTEGER,"
+    "  created_by TEXT);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at_ms INTEGER NOT NULL,"
+    "  actor_id TEXT NOT NULL,"
+    "  actor_name TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT,"
+    "  campaign_id INTEGER,"
+    "  before_json TEXT,"
+    "  after_json TEXT);"
+    "CREATE INDEX audit_by_target ON audit(target, id);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
@@ -128,6 +150,14 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA
 #define MAX_RUN_ID                                                                                 \
     "max(IFNULL((SELECT MAX(id) FROM runs), 0),"                                                   \
     "    IFNULL((SELECT value FROM meta WHERE key = 'run_id_floor'), 0))"
+#define TOKEN_COLS                                                                                 \
+    "id, name, role, campaign_id, hash, created_at_ms, created_by, revoked_at_ms"
+#define AUDIT_COLS                                                                                 \
+    "id, at_ms, actor_id, actor_name, action, target, campaign_id, before_json, after_json"
+/* Filters of ListAuditLog: target ?1, actor id or name ?2, since ?3, tenant ?4. */
+#define AUDIT_WHERE                                                                                \
+    " WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR actor_id = ?2 OR actor_name = ?2)"     \
+    " AND at_ms >= ?3 AND (?4 IS NULL OR campaign_id = ?4)"
 #define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
 
 /* The four job filters: none, status (?1), campaign (?2), both. */
@@ -172,6 +202,13 @@ enum {
     S_RUN_MAX_ID,
     S_DECISION_INSERT,
     S_DECISION_PAGE,
+    S_TOKEN_INSERT,
+    S_TOKEN_GET,
+    S_TOKEN_ALL,
+    S_TOKEN_REVOKE,
+    S_AUDIT_INSERT,
+    S_AUDIT_COUNT,
+    S_AUDIT_PAGE,
     S_COUNT
 };
 
@@ -236,6 +273,17 @@ static const char *const statement_sql[S_COUNT] = {
     [S_DECISION_PAGE] = "SELECT id, job_id, kind, first_slot_ms, last_slot_ms, slot_count, run_id,"
                         " at_ms, reason FROM decisions WHERE job_id = ?1"
                         " ORDER BY id DESC LIMIT ?2",
+    [S_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+    [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
+    [S_TOKEN_ALL] = "SELECT " TOKEN_COLS " FROM tokens ORDER BY created_at_ms, id",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at_ms = IFNULL(revoked_at_ms, ?2) WHERE id = ?1"
+                       " RETURNING id",
+    [S_AUDIT_INSERT] = "INSERT INTO audit (at_ms, actor_id, actor_name, action, target,"
+                       " campaign_id, before_json, after_json)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_AUDIT_COUNT] = "SELECT COUNT(*) FROM audit" AUDIT_WHERE,
+    [S_AUDIT_PAGE] = "SELECT " AUDIT_COLS " FROM audit" AUDIT_WHERE
+                     " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
 };
 
 #define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
@@ -1390,6 +1438,212 @@ static int sq_decision_list(struct store *st, const char *job_id, int64_t limit,
     return 0;
 }
 
+/* ---- Tokens and audit (auth) -------------------------------------------- */
+
+static int token_copy(sqlite3_stmt *stmt, struct store_token *ret_token)
+{
+    struct store_token token = {
+        .has_campaign_id = sqlite3_column_type(stmt, 3) != SQLITE_NULL,
+        .campaign_id = sqlite3_column_int64(stmt, 3),
+        .created_at_ms = sqlite3_column_int64(stmt, 5),
+        .revoked_at_ms = sqlite3_column_int64(stmt, 7),
+    };
+    const void *hash = sqlite3_column_blob(stmt, 4);
+    if (hash && sqlite3_column_bytes(stmt, 4) == STORE_TOKEN_HASH_SIZE)
+        memcpy(token.hash, hash, STORE_TOKEN_HASH_SIZE);
+    struct store_pack_item items[4] = {
+        {.dst = &token.id},
+        {.dst = &token.name},
+        {.dst = &token.role},
+        {.dst = &token.created_by},
+    };
+    items[0].src = col_text(stmt, 0, &items[0].len);
+    items[1].src = col_text(stmt, 1, &items[1].len);
+    items[2].src = col_text(stmt, 2, &items[2].len);
+    items[3].src = col_text_or_null(stmt, 6, &items[3].len);
+    int r = store_pack(items, 4, &token.mem);
+    if (r < 0)
+        return r;
+    *ret_token = token;
+    return 0;
+}
+
+static int token_row(sqlite3_stmt *stmt, void *item)
+{
+    return token_copy(stmt, item);
+}
+
+static int sq_token_create(struct store *st, const struct store_token *token,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_TOKEN_INSERT];
+    bind_text(stmt, 1, token->id);
+    bind_text(stmt, 2, token->name);
+    bind_text(stmt, 3, token->role);
+    if (token->has_campaign_id)
+        sqlite3_bind_int64(stmt, 4, token->campaign_id);
+    sqlite3_bind_blob(stmt, 5, token->hash, STORE_TOKEN_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, token->created_at_ms);
+    bind_text(stmt, 7, token->created_by);
+    int rc = sqlite3_step(stmt);
+    r = rc == SQLITE_DONE ? 0 : fail_insert(s, rc, "token", reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_token_get(struct store *st, const char *id, struct store_token *ret_token,
+                        struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_TOKEN_GET];
+    bind_text(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        r = token_copy(stmt, ret_token);
+    else if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no token '%s'", id);
+    else
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_token_list(struct store *st, struct store_token_list *ret_list,
+                         struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_token_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = collect_rows(s, s->stmt[S_TOKEN_ALL], (void **)&list.items, &list.count, &cap,
+                     sizeof(*list.items), token_row, reterr);
+    if (r < 0) {
+        store_token_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
+static int sq_token_revoke(struct store *st, const char *id, int64_t at_ms,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_TOKEN_REVOKE];
+    bind_text(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, at_ms);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no token '%s'", id);
+    else if (rc != SQLITE_ROW)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_audit_append(struct store *st, const struct store_audit *entry, uint64_t *ret_id,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_AUDIT_INSERT];
+    sqlite3_bind_int64(stmt, 1, entry->at_ms);
+    bind_text(stmt, 2, entry->actor_id);
+    bind_text(stmt, 3, entry->actor_name ? entry->actor_name : "");
+    bind_text(stmt, 4, entry->action);
+    bind_text(stmt, 5, entry->target);
+    if (entry->has_campaign_id)
+        sqlite3_bind_int64(stmt, 6, entry->campaign_id);
+    bind_text(stmt, 7, entry->before);
+    bind_text(stmt, 8, entry->after);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        if (ret_id)
+            *ret_id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    } else {
+        r = fail(s, rc, reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+static int audit_row(sqlite3_stmt *stmt, void *item)
+{
+    struct store_audit entry = {
+        .id = (uint64_t)sqlite3_column_int64(stmt, 0),
+        .at_ms = sqlite3_column_int64(stmt, 1),
+        .has_campaign_id = sqlite3_column_type(stmt, 6) != SQLITE_NULL,
+        .campaign_id = sqlite3_column_int64(stmt, 6),
+    };
+    const char **dst[6] = {&entry.actor_id, &entry.actor_name, &entry.action,
+                           &entry.target,   &entry.before,     &entry.after};
+    static const int cols[6] = {2, 3, 4, 5, 7, 8};
+    struct store_pack_item items[6];
+    for (int i = 0; i < 6; i++) {
+        items[i].dst = dst[i];
+        items[i].src = col_text_or_null(stmt, cols[i], &items[i].len);
+    }
+    int r = store_pack(items, 6, &entry.mem);
+    if (r == 0)
+        *(struct store_audit *)item = entry;
+    return r;
+}
+
+static void bind_audit_filter(sqlite3_stmt *stmt, const struct store_audit_filter *filter)
+{
+    bind_text(stmt, 1, filter->target);
+    bind_text(stmt, 2, filter->actor);
+    sqlite3_bind_int64(stmt, 3, filter->since_ms);
+    if (filter->has_campaign_id)
+        sqlite3_bind_int64(stmt, 4, filter->campaign_id);
+}
+
+static int sq_audit_list(struct store *st, const struct store_audit_filter *filter,
+                         struct store_audit_list *ret_list, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_audit_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = read_begin(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_AUDIT_COUNT];
+    bind_audit_filter(stmt, filter);
+    r = step_count(s, stmt, &list.total, reterr);
+    if (r == 0) {
+        stmt = s->stmt[S_AUDIT_PAGE];
+        bind_audit_filter(stmt, filter);
+        sqlite3_bind_int64(stmt, 5, filter->limit);
+        sqlite3_bind_int64(stmt, 6, filter->offset);
+        r = collect_rows(s, stmt, (void **)&list.items, &list.count, &cap, sizeof(*list.items),
+                         audit_row, reterr);
+    }
+    read_end(s);
+    if (r < 0) {
+        store_audit_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1412,4 +1666,10 @@ static const struct store_ops sqlite_ops = {
     .run_max_id = sq_run_max_id,
     .decision_insert = sq_decision_insert,
     .decision_list = sq_decision_list,
+    .token_create = sq_token_create,
+    .token_get = sq_token_get,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .audit_append = sq_audit_append,
+    .audit_list = sq_audit_list,
 };
