@@ -10,7 +10,7 @@
 #   make format     clang-format every C file in place
 
 CC      ?= cc
-PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl
+PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl libsodium
 SAN     ?= 0
 OPT     ?= -O2
 
