@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api_auth.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
@@ -135,13 +136,19 @@ static struct job_doc *parse_job(struct daemon *d, json_t *job, int64_t anchor_m
     return doc;
 }
 
-/* Give DOC's schedule to the core and remember its document. */
-static void activate(struct daemon *d, struct job_doc *doc, int64_t now_ms)
+/* Commit the change with its audit entry, then give DOC's schedule to the
+ * core and remember its document.  Returns false after a commit failure
+ * (replied; the core is left alone). */
+static bool activate(struct daemon *d, struct job_doc *doc, int64_t now_ms,
+                     struct http_response *resp)
 {
+    if (!api_call_commit_job(d, doc->id, resp))
+        return false;
     struct sched_job_spec spec;
     job_doc_take_spec(doc, &spec);
     g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
     sched_job_put(d->sched, &spec, now_ms);
+    return true;
 }
 
 static void create_job(struct daemon *d, json_t *body, struct http_response *resp)
@@ -163,8 +170,7 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
         reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
     else if (r < 0)
         reply_store_error(resp, r, &err, "job");
-    if (r == 0) {
-        activate(d, doc, now);
+    if (r == 0 && activate(d, doc, now, resp)) {
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -230,8 +236,7 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
     struct job_doc *doc = parse_job(d, job, created, resp);
     if (!doc)
         return;
-    if (store_update(d, doc, version, resp) == 0) {
-        activate(d, doc, daemon_now_ms());
+    if (store_update(d, doc, version, resp) == 0 && activate(d, doc, daemon_now_ms(), resp)) {
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -252,6 +257,8 @@ static void delete_job(struct daemon *d, json_t *body, struct http_response *res
         reply_store_error(resp, r, &err, "job_id");
         return;
     }
+    if (!api_call_commit_job(d, id, resp))
+        return;
     sched_job_remove(d->sched, id);
     g_hash_table_remove(d->jobs, id);
     reply_json(resp, 200, json_pack("{sb}", "success", 1));
@@ -490,8 +497,8 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
     struct job_doc_error err;
     if (job_doc_parse(copy, d->zones, created, &parsed, &err) < 0) {
         reply_error(resp, -EINVAL, "%s", err.message);
-    } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0) {
-        activate(d, parsed, daemon_now_ms());
+    } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0 &&
+               activate(d, parsed, daemon_now_ms(), resp)) {
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
     }
     job_doc_free(parsed);
@@ -579,31 +586,17 @@ static const struct route {
     {"PauseJob", pause_job, true},
     {"ResumeJob", resume_job, true},
     {"PreviewSchedule", preview_schedule, false},
+    {"CreateToken", api_create_token, true},
+    {"ListTokens", api_list_tokens, false},
+    {"RevokeToken", api_revoke_token, true},
+    {"ListAuditLog", api_list_audit_log, false},
 };
-
-static bool authorized(struct daemon *d, const struct http_request *req)
-{
-    const char *token = d->config.admin_token;
-    if (!token || !*token)
-        return true;
-    const char *header = http_request_header(req, "Authorization");
-    if (!header || strncmp(header, "Bearer ", 7) != 0)
-        return false;
-    const char *given = header + 7;
-    size_t a = strlen(given), b = strlen(token);
-    unsigned char diff = (unsigned char)(a != b);
-    for (size_t i = 0; i < a && i < b; i++)
-        diff |= (unsigned char)(given[i] ^ token[i]); /* no early exit: timing */
-    return diff == 0;
-}
 
 void api_handle(struct daemon *d, const struct http_request *req, struct http_response *resp)
 {
     const char *path = http_request_path(req), *method = http_request_method(req);
-    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
-        reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
+    if (api_ops_handle(d, method, path, resp))
         return;
-    }
     if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {
         reply_error(resp, -ENOSYS, "no route %s %s", method, path);
         return;
@@ -624,8 +617,14 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
                              "RPC methods take POST with a JSON body"));
         return;
     }
-    if (!authorized(d, req)) {
-        reply_error(resp, -EACCES, "missing or invalid bearer token (Authorization: Bearer ...)");
+    struct api_call call = {.method = route->method, .mutates = route->mutates};
+    const char *reason = NULL;
+    int r = api_auth_principal(d, req, &call.principal, &reason);
+    if (r < 0) {
+        if (r == -EACCES)
+            reply_error(resp, r, "%s (send Authorization: Bearer <token>)", reason);
+        else
+            reply_error(resp, -EIO, "cannot check the token: store error");
         return;
     }
     size_t len;
@@ -637,6 +636,24 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
         json_decref(body);
         return;
     }
-    route->handler(d, body, resp);
+    if (api_call_begin(d, &call, body, resp) == 0)
+        route->handler(d, body, resp);
+    api_call_end(d, &call, resp);
     json_decref(body);
+}
+
+size_t api_route_count(void)
+{
+    return G_N_ELEMENTS(routes);
+}
+
+const char *api_route_name(size_t i, bool *ret_mutates)
+{
+    *ret_mutates = routes[i].mutates;
+    return routes[i].method;
+}
+
+void api_reply_errno(struct http_response *resp, int error, const char *message)
+{
+    reply_error(resp, error, "%s", message);
 }

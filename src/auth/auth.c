@@ -63,8 +63,8 @@ static void sodium_ready(void)
 
 void auth_token_hash(const char *text, unsigned char out[STORE_TOKEN_HASH_SIZE])
 {
-    crypto_generichash(out, STORE_TOKEN_HASH_SIZE, (const unsigned char *)text, strlen(text),
-                       NULL, 0);
+    crypto_generichash(out, STORE_TOKEN_HASH_SIZE, (const unsigned char *)text, strlen(text), NULL,
+                       0);
 }
 
 void auth_token_generate(char ret_id[AUTH_TOKEN_ID_SIZE], char ret_text[AUTH_TOKEN_TEXT_SIZE])
@@ -180,8 +180,7 @@ static int write_secret_file(const char *path, const char *text)
 }
 
 int auth_bootstrap(struct store *store, const char *data_dir, const char *env_admin_token,
-                   int64_t now_ms, char **ret_path, bool *ret_generated, char *err,
-                   size_t err_size)
+                   int64_t now_ms, char **ret_path, bool *ret_generated, char *err, size_t err_size)
 {
     char *path = g_build_filename(data_dir, ADMIN_TOKEN_FILE, NULL);
     struct store_token_list list = {0};
@@ -196,8 +195,8 @@ int auth_bootstrap(struct store *store, const char *data_dir, const char *env_ad
         goto out;
     char id[AUTH_TOKEN_ID_SIZE], text[AUTH_TOKEN_TEXT_SIZE];
     auth_token_generate(id, text);
-    struct store_token row = {.id = id, .name = "bootstrap admin", .role = "admin",
-                              .created_at_ms = now_ms};
+    struct store_token row = {
+        .id = id, .name = "bootstrap admin", .role = "admin", .created_at_ms = now_ms};
     auth_token_hash(text, row.hash);
     r = write_secret_file(path, text);
     if (r < 0)

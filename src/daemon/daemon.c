@@ -22,6 +22,10 @@
 
 #include "api/api.h"
 #include "api/job_doc.h"
+#include "auth/auth.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "ops/notify.h"
 #include "base/timefmt.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000
@@ -60,7 +64,7 @@ struct interrupted {
 
 static void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Structured log line on stderr: `level=info msg="..."`. */
+/* Structured log line on stderr (src/ops/log.h: JSON or text). */
 static void log_line(const char *level, const char *fmt, ...)
 {
     char text[1024];
@@ -68,9 +72,7 @@ static void log_line(const char *level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    char at[TIMEFMT_RFC3339_SIZE];
-    fprintf(stderr, "time=%s level=%s msg=\"%s\"\n",
-            timefmt_rfc3339_format(daemon_now_ms() / 1000, at), level, text);
+    log_write(level, daemon_now_ms(), NULL, "%s", text);
 }
 
 int64_t daemon_now_ms(void)
@@ -393,6 +395,8 @@ static void hook_run_start(void *ctx, struct sched_run *run)
         defer_finish(d, run->id, SCHED_RUN_INTERRUPTED, "the daemon was stopping");
         return;
     }
+    if (run->trigger == SCHED_TRIGGER_SCHEDULE && run->attempt <= 1 && run->started_at_ms > 0)
+        metrics_schedule_lag_observe((double)(run->started_at_ms - run->scheduled_at_ms) / 1000.0);
     int r = record_run(d, run);
     if (r < 0) {
         /* Never run what is not recorded: the slot already ran (before a
@@ -427,6 +431,7 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
     if (!skipped_slot)
         record_run(d, run);
     if (sched_run_status_is_final(run->status)) {
+        metrics_run_finished(sched_run_status_to_string(run->status));
         log_line("info", "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
                  run->job_id, sched_run_status_to_string(run->status), run->attempt);
         g_hash_table_remove(d->results, &run->id);
@@ -466,7 +471,9 @@ static void batch_commit(struct daemon *d)
         return;
     d->batch = false;
     struct store_error err = {0};
+    gint64 commit_start = g_get_monotonic_time();
     bool ok = store_commit(d->store, &err) == 0;
+    metrics_store_latency_observe((double)(g_get_monotonic_time() - commit_start) / 1e6);
     if (!ok)
         log_line("error", "cannot commit %u run records: %s", d->to_start->len, err.message);
     for (guint i = 0; i < d->to_start->len; i++) {
@@ -701,6 +708,7 @@ static void on_signal(uv_signal_t *signal, int signum)
     log_line("info", "signal %d: stopping (running attempts get %lld ms)", signum,
              (long long)d->config.stop_grace_ms);
     d->stopping = true;
+    notify_send("STOPPING=1");
     http_server_close(d->http);
     d->http = NULL;
     uv_timer_stop(&d->wakeup);
@@ -736,6 +744,26 @@ static int lock_data_dir(struct daemon *d, char *err, size_t err_size)
         snprintf(err, err_size, "cannot lock %s: %s", path, g_strerror(-r));
     g_free(path);
     return r;
+}
+
+/* Without OVSCHED_ADMIN_TOKEN the first start makes an admin token and
+ * writes it to DATA/admin-token (0600); say where, never what. */
+static int bootstrap_admin_token(struct daemon *d, char *err, size_t err_size)
+{
+    char *path = NULL;
+    bool generated = false;
+    int r = auth_bootstrap(d->store, d->config.data_dir, d->config.admin_token, daemon_now_ms(),
+                           &path, &generated, err, err_size);
+    if (r < 0)
+        return r;
+    if (path)
+        log_write("info", daemon_now_ms(),
+                  json_pack("{ss sb}", "path", path, "generated", generated),
+                  "%s admin token is in %s (mode 0600)", generated ? "a new" : "the", path);
+    else if (d->config.admin_token && *d->config.admin_token)
+        log_line("info", "admin token: OVSCHED_ADMIN_TOKEN");
+    g_free(path);
+    return 0;
 }
 
 static int daemon_init(struct daemon *d, char *err, size_t err_size)
@@ -778,6 +806,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
+        return r;
+    if ((r = bootstrap_admin_token(d, err, err_size)) < 0)
         return r;
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
@@ -842,6 +872,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"listen", required_argument, NULL, 'l'},
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
+        {"log-format", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
@@ -849,6 +880,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     d->config = (struct daemon_config){
         "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
     char *listen_host = NULL;
+    enum log_format log_format;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -858,9 +890,11 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.data_dir = optarg;
         } else if (c == 'm') {
             d->config.max_in_flight = atoi(optarg);
+        } else if (c == 'f' && log_format_from_string(optarg, &log_format) == 0) {
+            log_set_format(log_format);
         } else {
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N]\n");
+                            "[--max-in-flight N] [--log-format json|text]\n");
             g_free(d);
             return 2;
         }
@@ -877,6 +911,10 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     fprintf(out, "ovsched: listening on http://%s:%d (data in %s)\n", d->config.listen_host,
             http_server_port(d->http), d->config.data_dir);
     fflush(out);
+    char ready[256];
+    snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on http://%s:%d",
+             d->config.listen_host, http_server_port(d->http));
+    notify_send(ready);
     daemon_settle(d);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     log_line("info", "stopped");

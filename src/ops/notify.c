@@ -27,8 +27,8 @@ int notify_send(const char *state)
     if (fd < 0)
         return -errno;
     socklen_t addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-    ssize_t sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr,
-                          addr_len);
+    ssize_t sent =
+        sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len);
     int r = sent < 0 ? -errno : 1;
     close(fd);
     return r;

@@ -326,14 +326,14 @@ void store_decision_list_release(struct store_decision_list *list);
 #define STORE_TOKEN_HASH_SIZE 32
 
 struct store_token {
-    const char *id;        /* non-empty, unique */
-    const char *name;      /* a person's label; may be "" */
-    const char *role;      /* "admin", "operator", "viewer" */
-    bool has_campaign_id;  /* false: every tenant */
-    int64_t campaign_id;   /* the tenant the token is bound to */
+    const char *id;       /* non-empty, unique */
+    const char *name;     /* a person's label; may be "" */
+    const char *role;     /* "admin", "operator", "viewer" */
+    bool has_campaign_id; /* false: every tenant */
+    int64_t campaign_id;  /* the tenant the token is bound to */
     unsigned char hash[STORE_TOKEN_HASH_SIZE];
     int64_t created_at_ms;
-    int64_t revoked_at_ms; /* 0: active */
+    int64_t revoked_at_ms;  /* 0: active */
     const char *created_by; /* the creating token's id; NULL: the daemon */
     void *mem;              /* owns the strings of a returned token; NULL in inputs */
 };

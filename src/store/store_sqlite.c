@@ -150,13 +150,12 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA
 #define MAX_RUN_ID                                                                                 \
     "max(IFNULL((SELECT MAX(id) FROM runs), 0),"                                                   \
     "    IFNULL((SELECT value FROM meta WHERE key = 'run_id_floor'), 0))"
-#define TOKEN_COLS                                                                                 \
-    "id, name, role, campaign_id, hash, created_at_ms, created_by, revoked_at_ms"
+#define TOKEN_COLS "id, name, role, campaign_id, hash, created_at_ms, created_by, revoked_at_ms"
 #define AUDIT_COLS                                                                                 \
     "id, at_ms, actor_id, actor_name, action, target, campaign_id, before_json, after_json"
 /* Filters of ListAuditLog: target ?1, actor id or name ?2, since ?3, tenant ?4. */
 #define AUDIT_WHERE                                                                                \
-    " WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR actor_id = ?2 OR actor_name = ?2)"     \
+    " WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR actor_id = ?2 OR actor_name = ?2)"      \
     " AND at_ms >= ?3 AND (?4 IS NULL OR campaign_id = ?4)"
 #define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
 
@@ -273,7 +272,8 @@ static const char *const statement_sql[S_COUNT] = {
     [S_DECISION_PAGE] = "SELECT id, job_id, kind, first_slot_ms, last_slot_ms, slot_count, run_id,"
                         " at_ms, reason FROM decisions WHERE job_id = ?1"
                         " ORDER BY id DESC LIMIT ?2",
-    [S_TOKEN_INSERT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+    [S_TOKEN_INSERT] =
+        "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
     [S_TOKEN_ALL] = "SELECT " TOKEN_COLS " FROM tokens ORDER BY created_at_ms, id",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at_ms = IFNULL(revoked_at_ms, ?2) WHERE id = ?1"
@@ -282,8 +282,8 @@ static const char *const statement_sql[S_COUNT] = {
                        " campaign_id, before_json, after_json)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_AUDIT_COUNT] = "SELECT COUNT(*) FROM audit" AUDIT_WHERE,
-    [S_AUDIT_PAGE] = "SELECT " AUDIT_COLS " FROM audit" AUDIT_WHERE
-                     " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+    [S_AUDIT_PAGE] =
+        "SELECT " AUDIT_COLS " FROM audit" AUDIT_WHERE " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
 };
 
 #define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
