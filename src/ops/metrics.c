@@ -87,11 +87,12 @@ static void header(GString *out, const char *name, const char *type, const char 
     g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* %g is not enough for le labels: Prometheus clients print 0.005, not 5e-03. */
+/* Locale-independent (a decimal point, never a comma) and short: le="0.005"
+ * as Prometheus clients print it. */
 static void append_number(GString *out, double value)
 {
     char text[G_ASCII_DTOSTR_BUF_SIZE];
-    g_string_append(out, g_ascii_dtostr(text, sizeof(text), value));
+    g_string_append(out, g_ascii_formatd(text, sizeof(text), "%.9g", value));
 }
 
 static void render_histogram(GString *out, const char *name, const char *help,

@@ -273,7 +273,7 @@ static const char *const statement_sql[S_COUNT] = {
                         " at_ms, reason FROM decisions WHERE job_id = ?1"
                         " ORDER BY id DESC LIMIT ?2",
     [S_TOKEN_INSERT] =
-        "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+        "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
     [S_TOKEN_ALL] = "SELECT " TOKEN_COLS " FROM tokens ORDER BY created_at_ms, id",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at_ms = IFNULL(revoked_at_ms, ?2) WHERE id = ?1"

@@ -23,6 +23,9 @@ import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
+# Auth is mandatory (docs/security.md): every daemon here gets an admin token.
+ADMIN_TOKEN = "e2e-admin-token"
+DEFAULT = object()  # call(): send the daemon's admin token
 failures = 0
 
 
@@ -39,7 +42,9 @@ def check(name, ok, detail=""):
 class Daemon:
     def __init__(self, data, env=None):
         self.data = data
-        self.env = dict(os.environ, **(env or {}))
+        self.env = dict(os.environ, OVSCHED_ADMIN_TOKEN=ADMIN_TOKEN)
+        self.env.update(env or {})
+        self.token = self.env["OVSCHED_ADMIN_TOKEN"]
         self.start()
 
     def start(self):
@@ -52,7 +57,8 @@ class Daemon:
             raise RuntimeError("daemon did not start: " + line)
         self.base = line.split("listening on ")[1].split()[0]
 
-    def call(self, method, body=None, token=None, raw=None, timeout=10):
+    def call(self, method, body=None, token=DEFAULT, raw=None, timeout=10):
+        token = self.token if token is DEFAULT else token
         data = raw if raw is not None else json.dumps(body or {}).encode()
         req = urllib.request.Request(self.base + RPC + method, data=data, method="POST")
         req.add_header("Content-Type", "application/json")
@@ -285,7 +291,7 @@ def test_retries(d):
 def test_auth(tmp):
     d = Daemon(os.path.join(tmp, "auth"), {"OVSCHED_ADMIN_TOKEN": "s3cret"})
     try:
-        status, body = d.call("ListJobs", {})
+        status, body = d.call("ListJobs", {}, token=None)
         check("without the admin token: 401", status == 401
               and body.get("code") == "unauthenticated", body)
         status, body = d.call("ListJobs", {}, token="wrong")
