@@ -77,7 +77,7 @@ static const char *const components =
                              "\"properties\":{"
                              "\"id\":" STR ",\"name\":" STR ",\"campaign_id\":" INT
                              ",\"owner\":" STR ",\"labels\":{\"type\":\"object\"},\"status\":{"
-                                               "\"type\":\"string\",\"enum\":[\"ACTIVE\","
+                             "\"type\":\"string\",\"enum\":[\"ACTIVE\","
                              "\"PAUSED\",\"DISABLED\",\"COMPLETED\",\"FAILED\"]},\"executor\":{"
                              "\"type\":\"object\"},"
                              "\"payload\":" STR

@@ -114,8 +114,10 @@ static const char *const migrations[] = {
     "INSERT OR IGNORE INTO runs_live (id)"
     "  SELECT id FROM runs WHERE status IN ('PENDING', 'RUNNING', 'RETRYING');",
     /* auth (schema 4 on main, after the events step 3): API tokens, kept as
-     * hashes of their secrets, and the audit log of mutations. */
-    "CREATE TABLE tokens ("
+     * hashes of their secrets, and the audit log of mutations.  IF NOT EXISTS:
+     * the step may be renumbered, and tests fake old files by their
+     * user_version alone. */
+    "CREATE TABLE IF NOT EXISTS tokens ("
     "  id TEXT PRIMARY KEY NOT NULL,"
     "  name TEXT NOT NULL,"
     "  role TEXT NOT NULL,"
@@ -124,7 +126,7 @@ static const char *const migrations[] = {
     "  created_at_ms INTEGER NOT NULL,"
     "  revoked_at_ms INTEGER,"
     "  created_by TEXT);"
-    "CREATE TABLE audit ("
+    "CREATE TABLE IF NOT EXISTS audit ("
     "  id INTEGER PRIMARY KEY,"
     "  at_ms INTEGER NOT NULL,"
     "  actor_id TEXT NOT NULL,"
@@ -134,7 +136,7 @@ static const char *const migrations[] = {
     "  campaign_id INTEGER,"
     "  before_json TEXT,"
     "  after_json TEXT);"
-    "CREATE INDEX audit_by_target ON audit(target, id);",
+    "CREATE INDEX IF NOT EXISTS audit_by_target ON audit(target, id);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
