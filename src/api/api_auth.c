@@ -101,6 +101,15 @@ int api_auth_principal(struct daemon *d, const struct http_request *req, struct 
     return auth_authenticate(d->store, d->config.admin_token, header + 7, ret, ret_reason);
 }
 
+int api_auth_principal_stream(struct daemon *d, const struct http_request *req,
+                              struct auth_principal *ret, const char **ret_reason)
+{
+    const char *query = http_request_query(req, "access_token");
+    if (http_request_header(req, "Authorization") || !query || !*query)
+        return api_auth_principal(d, req, ret, ret_reason);
+    return auth_authenticate(d->store, d->config.admin_token, query, ret, ret_reason);
+}
+
 /* ---- the policy ------------------------------------------------------------ */
 
 /* Whether JSON holds, at any depth up to DEPTH, an executor of type shell:

@@ -42,6 +42,12 @@ struct daemon;
 int api_auth_principal(struct daemon *d, const struct http_request *req, struct auth_principal *ret,
                        const char **ret_reason);
 
+/* The same for the event streams (SSE, WebSocket), whose browser clients
+ * cannot always set a header (EventSource): the Authorization header, or
+ * else the `access_token` query argument. */
+int api_auth_principal_stream(struct daemon *d, const struct http_request *req,
+                              struct auth_principal *ret, const char **ret_reason);
+
 struct api_call {
     const char *method; /* RPC method name */
     bool mutates;

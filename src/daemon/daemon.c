@@ -431,9 +431,13 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
     if (!skipped_slot)
         record_run(d, run);
     if (sched_run_status_is_final(run->status)) {
-        metrics_run_finished(sched_run_status_to_string(run->status));
-        log_line("info", "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
-                 run->job_id, sched_run_status_to_string(run->status), run->attempt);
+        const char *status = sched_run_status_to_string(run->status);
+        metrics_run_finished(status);
+        log_write("info", daemon_now_ms(),
+                  json_pack("{sI ss ss si}", "run_id", (json_int_t)run->id, "job_id", run->job_id,
+                            "status", status, "attempts", run->attempt),
+                  "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
+                  run->job_id, status, run->attempt);
         g_hash_table_remove(d->results, &run->id);
         g_hash_table_remove(d->stored, &run->id);
     }
@@ -902,7 +906,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     char err[512] = "";
     int r = daemon_init(d, err, sizeof(err));
     if (r < 0) {
-        fprintf(stderr, "ovsched: %s\n", err);
+        log_write("error", daemon_now_ms(), NULL, "ovsched: %s", err);
         daemon_release(d);
         g_free(listen_host);
         g_free(d);
