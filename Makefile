@@ -97,10 +97,11 @@ run:
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store
+	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_auth
 	@build/bench/bench_cron
 	@bench/bench_batch.sh build/ovsched
 	@build/bench/bench_store
+	@build/bench/bench_auth
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
 
 build/bench/%: bench/%.c $(LIB_OBJS)
