@@ -13,6 +13,7 @@
 
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
+#include "ops/log.h"
 #include "ops/metrics.h"
 
 #define DEFAULT_PAGE_SIZE  50
@@ -317,7 +318,8 @@ static void audit_after_success(struct daemon *d, struct api_call *call,
     json_t *after = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
     struct store_error err = {0};
     if (audit_append(d, call->target, call->before, after, &err) < 0)
-        g_warning("audit entry of %s not written: %s", call->method, err.message);
+        log_write("error", daemon_now_ms(), json_pack("{ss}", "method", call->method),
+                  "audit entry of %s not written: %s", call->method, err.message);
     json_decref(after);
 }
 
