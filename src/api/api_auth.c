@@ -588,6 +588,7 @@ static void metrics_reply(struct daemon *d, struct http_response *resp)
     }
     struct metrics_gauges gauges = {
         .runs_in_flight = d->tasks ? g_hash_table_size(d->tasks) : 0,
+        .runs_queued = sched_runs_queued(d->sched),
         .job_statuses = statuses,
         .job_counts = counts,
         .job_status_count = G_N_ELEMENTS(statuses),

@@ -126,6 +126,10 @@ char *metrics_render(const struct metrics_gauges *gauges)
     header(out, "ovsched_runs_in_flight", "gauge", "Attempts running now.");
     g_string_append_printf(out, "ovsched_runs_in_flight %" G_GINT64_FORMAT "\n",
                            gauges ? gauges->runs_in_flight : 0);
+    header(out, "ovsched_runs_queued", "gauge",
+           "Runs waiting for a free slot under --max-in-flight (queue depth).");
+    g_string_append_printf(out, "ovsched_runs_queued %" G_GINT64_FORMAT "\n",
+                           gauges ? gauges->runs_queued : 0);
     header(out, "ovsched_jobs", "gauge", "Jobs by status.");
     for (size_t i = 0; gauges && i < gauges->job_status_count; i++)
         g_string_append_printf(out, "ovsched_jobs{status=\"%s\"} %" G_GINT64_FORMAT "\n",

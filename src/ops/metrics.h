@@ -41,6 +41,7 @@ void metrics_websocket_clients_add(int delta);
 /* What the caller reads at scrape time. */
 struct metrics_gauges {
     int64_t runs_in_flight;
+    int64_t runs_queued;
     const char *const *job_statuses; /* jobs by status: names ... */
     const int64_t *job_counts;       /* ... and counts */
     size_t job_status_count;

@@ -555,6 +555,11 @@ int sched_runs_running(const struct sched *sched)
     return sched->running;
 }
 
+int sched_runs_queued(const struct sched *sched)
+{
+    return (int)g_queue_get_length((GQueue *)&sched->pending);
+}
+
 /* The attempt of RUN failed: retry per policy, or end with STATUS. */
 static void run_failed(struct sched *sched, struct sched_run *run, enum sched_run_status status,
                        int64_t now_ms)

@@ -207,6 +207,8 @@ int sched_run_cancel(struct sched *sched, uint64_t run_id, int64_t now_ms);
 struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id);
 /* Runs that are RUNNING now. */
 int sched_runs_running(const struct sched *sched);
+/* Runs waiting for a free slot under max_in_flight (the queue depth). */
+int sched_runs_queued(const struct sched *sched);
 
 /* Do everything due at NOW_MS: fire due slots (misfire and concurrency
  * policies applied), start retries, enforce timeouts, start pending runs when

@@ -470,7 +470,8 @@ def test_metrics(w):
     check("/metrics answers 200 text/plain 0.0.4 without a token", status == 200
           and ctype.startswith("text/plain") and "0.0.4" in ctype, ctype)
     want = {"ovsched_schedule_lag_seconds": "histogram", "ovsched_runs_total": "counter",
-            "ovsched_runs_in_flight": "gauge", "ovsched_events_emitted_total": "counter",
+            "ovsched_runs_in_flight": "gauge", "ovsched_runs_queued": "gauge",
+            "ovsched_events_emitted_total": "counter",
             "ovsched_websocket_clients": "gauge", "ovsched_store_latency_seconds": "histogram",
             "ovsched_jobs": "gauge"}
     check("/metrics has every metric with its type", all(types.get(k) == v for k, v in

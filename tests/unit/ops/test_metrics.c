@@ -42,11 +42,14 @@ static void test_every_metric_is_typed(void **state)
 {
     (void)state;
     char *text = metrics_render(NULL);
-    static const char *const types[] = {
-        "# TYPE ovsched_schedule_lag_seconds histogram", "# TYPE ovsched_runs_total counter",
-        "# TYPE ovsched_runs_in_flight gauge",           "# TYPE ovsched_jobs gauge",
-        "# TYPE ovsched_events_emitted_total counter",   "# TYPE ovsched_websocket_clients gauge",
-        "# TYPE ovsched_store_latency_seconds histogram"};
+    static const char *const types[] = {"# TYPE ovsched_schedule_lag_seconds histogram",
+                                        "# TYPE ovsched_runs_total counter",
+                                        "# TYPE ovsched_runs_in_flight gauge",
+                                        "# TYPE ovsched_runs_queued gauge",
+                                        "# TYPE ovsched_jobs gauge",
+                                        "# TYPE ovsched_events_emitted_total counter",
+                                        "# TYPE ovsched_websocket_clients gauge",
+                                        "# TYPE ovsched_store_latency_seconds histogram"};
     for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
         assert_non_null(strstr(text, types[i]));
     /* Every non-comment line is NAME{labels} VALUE with an ovsched_ name. */
@@ -95,14 +98,18 @@ static void test_counters_and_gauges(void **state)
     metrics_store_latency_observe(0.002);
     static const char *const statuses[] = {"ACTIVE", "PAUSED"};
     static const int64_t counts[] = {12, 3};
-    struct metrics_gauges gauges = {
-        .runs_in_flight = 5, .job_statuses = statuses, .job_counts = counts, .job_status_count = 2};
+    struct metrics_gauges gauges = {.runs_in_flight = 5,
+                                    .runs_queued = 9,
+                                    .job_statuses = statuses,
+                                    .job_counts = counts,
+                                    .job_status_count = 2};
     char *text = metrics_render(&gauges);
     assert_true(sample(text, "ovsched_runs_total{status=\"COMPLETED\"}") == 2);
     assert_true(sample(text, "ovsched_runs_total{status=\"FAILED\"}") == 1);
     assert_true(sample(text, "ovsched_events_emitted_total") == 7);
     assert_true(sample(text, "ovsched_websocket_clients") == 1);
     assert_true(sample(text, "ovsched_runs_in_flight") == 5);
+    assert_true(sample(text, "ovsched_runs_queued") == 9);
     assert_true(sample(text, "ovsched_jobs{status=\"ACTIVE\"}") == 12);
     assert_true(sample(text, "ovsched_jobs{status=\"PAUSED\"}") == 3);
     assert_true(sample(text, "ovsched_store_latency_seconds_bucket{le=\"0.001\"}") == 0);
