@@ -35,23 +35,25 @@ static const struct policy {
     const char *method;
     enum auth_role need;
     enum tenant_rule tenant;
-    bool txn; /* the handler commits its store writes itself (a commit point) */
+    bool txn;      /* the handler commits its store writes itself (a commit point) */
+    bool triggers; /* runs, pauses or resumes the job, never changes its executor:
+                      an operator may do it to an admin's shell job */
 } policies[] = {
-    {"CreateJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true},
-    {"UpdateJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true},
-    {"DeleteJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true},
-    {"GetJob", AUTH_ROLE_VIEWER, TENANT_JOB, false},
-    {"ListJobs", AUTH_ROLE_VIEWER, TENANT_LIST, false},
-    {"RunJob", AUTH_ROLE_OPERATOR, TENANT_JOB, false},
-    {"ListJobRuns", AUTH_ROLE_VIEWER, TENANT_JOB, false},
-    {"GetJobStatus", AUTH_ROLE_VIEWER, TENANT_JOB, false},
-    {"PauseJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true},
-    {"ResumeJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true},
-    {"PreviewSchedule", AUTH_ROLE_VIEWER, TENANT_FREE, false},
-    {"CreateToken", AUTH_ROLE_ADMIN, TENANT_SELF, true},
-    {"ListTokens", AUTH_ROLE_ADMIN, TENANT_SELF, false},
-    {"RevokeToken", AUTH_ROLE_ADMIN, TENANT_SELF, true},
-    {"ListAuditLog", AUTH_ROLE_ADMIN, TENANT_SELF, false},
+    {"CreateJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true, false},
+    {"UpdateJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true, false},
+    {"DeleteJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true, false},
+    {"GetJob", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
+    {"ListJobs", AUTH_ROLE_VIEWER, TENANT_LIST, false, false},
+    {"RunJob", AUTH_ROLE_OPERATOR, TENANT_JOB, false, true},
+    {"ListJobRuns", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
+    {"GetJobStatus", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
+    {"PauseJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true, true},
+    {"ResumeJob", AUTH_ROLE_OPERATOR, TENANT_JOB, true, true},
+    {"PreviewSchedule", AUTH_ROLE_VIEWER, TENANT_FREE, false, false},
+    {"CreateToken", AUTH_ROLE_ADMIN, TENANT_SELF, true, false},
+    {"ListTokens", AUTH_ROLE_ADMIN, TENANT_SELF, false, false},
+    {"RevokeToken", AUTH_ROLE_ADMIN, TENANT_SELF, true, false},
+    {"ListAuditLog", AUTH_ROLE_ADMIN, TENANT_SELF, false, false},
 };
 
 /* The request being served (one at a time, on the loop). */
@@ -86,7 +88,7 @@ static struct policy policy_of(const struct api_call *call)
         if (strcmp(policies[i].method, call->method) == 0)
             return policies[i];
     return (struct policy){call->method, call->mutates ? AUTH_ROLE_OPERATOR : AUTH_ROLE_VIEWER,
-                           TENANT_DENY, false};
+                           TENANT_DENY, false, false};
 }
 
 /* ---- authentication ------------------------------------------------------ */
@@ -231,9 +233,7 @@ int api_call_begin(struct daemon *d, struct api_call *call, json_t *body,
                      json_object_get(body, "job_id") ? "job_id" : "job.id", id);
         return -ENOENT;
     }
-    if (before && not_admin && call->mutates && strcmp(call->method, "RunJob") != 0 &&
-        strcmp(call->method, "PauseJob") != 0 && strcmp(call->method, "ResumeJob") != 0 &&
-        has_shell_executor(before, 2)) {
+    if (before && not_admin && call->mutates && !policy.triggers && has_shell_executor(before, 2)) {
         json_decref(before);
         reply_errorf(resp, -EPERM, "job '%s' runs a shell executor: only an admin may change it",
                      id);
