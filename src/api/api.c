@@ -647,15 +647,8 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
         return;
     }
     struct api_call call = {.method = route->method, .mutates = route->mutates};
-    const char *reason = NULL;
-    int r = api_auth_principal(d, req, &call.principal, &reason);
-    if (r < 0) {
-        if (r == -EACCES)
-            reply_error(resp, r, "%s (send Authorization: Bearer <token>)", reason);
-        else
-            reply_error(resp, -EIO, "cannot check the token: store error");
+    if (api_call_authenticate(d, req, &call, resp) < 0)
         return;
-    }
     size_t len;
     const char *text = http_request_body(req, &len);
     json_error_t jerr;

@@ -113,6 +113,23 @@ int api_auth_principal_stream(struct daemon *d, const struct http_request *req,
     return auth_authenticate(d->store, d->config.admin_token, query, ret, ret_reason);
 }
 
+int api_call_authenticate(struct daemon *d, const struct http_request *req, struct api_call *call,
+                          struct http_response *resp)
+{
+    const char *reason = "invalid bearer token";
+    int r = api_auth_principal(d, req, &call->principal, &reason);
+    if (r == -EACCES) {
+        reply_errorf(resp, r, "%s (send Authorization: Bearer <token>)", reason);
+        log_write(
+            "warn", daemon_now_ms(),
+            json_pack("{ss ss ss}", "method", call->method, "status", "401", "reason", reason),
+            "refused %s: %s", call->method, reason);
+    } else if (r < 0) {
+        reply_errorf(resp, -EIO, "cannot check the token: store error");
+    }
+    return r;
+}
+
 /* ---- the policy ------------------------------------------------------------ */
 
 /* Whether JSON holds, at any depth up to DEPTH, an executor of type shell:
@@ -326,6 +343,12 @@ static void audit_after_success(struct daemon *d, struct api_call *call,
 void api_call_end(struct daemon *d, struct api_call *call, struct http_response *resp)
 {
     bool ok = resp->status >= 200 && resp->status < 300;
+    if (resp->status == 403)
+        log_write("warn", daemon_now_ms(),
+                  json_pack("{ss ss ss ss}", "method", call->method, "status", "403", "token_id",
+                            call->principal.id, "token_name", call->principal.name),
+                  "refused %s to token %s (%s)", call->method, call->principal.id,
+                  call->principal.name);
     if (call->txn) {
         struct store_error err = {0};
         call->txn = false;

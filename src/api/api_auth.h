@@ -48,6 +48,13 @@ int api_auth_principal(struct daemon *d, const struct http_request *req, struct 
 int api_auth_principal_stream(struct daemon *d, const struct http_request *req,
                               struct auth_principal *ret, const char **ret_reason);
 
+struct api_call;
+
+/* Fill CALL->principal from REQ, or reply 401 (logged as a warning without
+ * the token) and return -EACCES, or reply 500 on a store error. */
+int api_call_authenticate(struct daemon *d, const struct http_request *req, struct api_call *call,
+                          struct http_response *resp);
+
 struct api_call {
     const char *method; /* RPC method name */
     bool mutates;

@@ -548,6 +548,13 @@ def test_logs(w, tmp):
             bad.append(line)
     check("by default every stderr line is a JSON object with ts, level, msg",
           lines and not bad, bad[:3])
+    refused = [json.loads(l) for l in lines if l not in bad and "refused" in l]
+    check("refused requests (401, 403) are logged as warnings with method and status",
+          any(r["level"] == "warn" and r.get("fields", {}).get("status") == "401"
+              for r in refused)
+          and any(r.get("fields", {}).get("status") == "403" for r in refused), refused[:3])
+    leaked = [s for s in w.secrets if s in w.d.stderr() or s.split("_", 2)[2] in w.d.stderr()]
+    check("no token secret appears in the logs", not leaked, leaked)
     data = os.path.join(tmp, "textlog")
     d = Daemon(data, {"OVSCHED_ADMIN_TOKEN": "t"}, ["--log-format", "text"])
     d.stop()
