@@ -13,7 +13,10 @@
  *      the same second: a 6-field cron naming one UTC second S a few seconds
  *      after the daemon should be ready.  The bench waits until every run is
  *      COMPLETED (at most until S + 60 s), stops the daemon, and reads the
- *      runs from the store: start lag = started_at_ms - scheduled_at_ms.
+ *      runs from the store: start lag = started_at_ms - scheduled_at_ms,
+ *      where started_at_ms is read right before each executor starts (the
+ *      daemon writes runs 5 s ahead of their slot; a run not written ahead
+ *      counts by when its record was committed).
  *      Targets: p99 <= 100 ms, every run recorded.
  *   3. from (2): durable run records per second = completed runs / (last
  *      finished_at_ms - S).  Target >= 10,000/s.
@@ -297,6 +300,23 @@ static void daemon_rss(double *rss_mb, double *hwm_mb)
     fclose(f);
 }
 
+/* The daemon's own account of its slow scheduler passes (at most 8). */
+static void print_slow_passes(const char *log_path)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[512];
+    int shown = 0;
+    while (f && shown < 8 && fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "scheduler pass:");
+        if (p) {
+            printf("    daemon: %s", p);
+            shown++;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
 /* ---- reading the runs ----------------------------------------------------- */
 
 static sqlite3 *open_ro(const char *data_dir)
@@ -456,9 +476,11 @@ int main(int argc, char **argv)
     int64_t progress_ms = 0;
     /* When the committed run records first reached 50 %, 99 % and 100 % of
      * DUE, as seen by this reader (to the poll period, 100 ms). */
-    int64_t rec50_ms = -1, rec99_ms = -1, rec100_ms = -1;
+    int64_t rec50_ms = -1, rec99_ms = -1, rec100_ms = -1, ahead = 0;
     for (;;) {
         int64_t t = wall_ms();
+        if (t < slot_ms && t >= slot_ms - 400 && count_runs(db, &ahead, &completed, &last_finish))
+            ahead = 0;
         if (t >= slot_ms) {
             int rc = count_runs(db, &total, &completed, &last_finish);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -493,6 +515,7 @@ int main(int argc, char **argv)
            (long long)total, (long long)completed, rss2_mb, hwm2_mb);
     stop_s = stop_daemon();
     printf("    stopped in %.2f s\n", stop_s);
+    print_slow_passes(log2);
 
     /* Lags, read after the daemon stopped (so the last commits are in). */
     count_runs(db, &total, &completed, &last_finish);
@@ -528,9 +551,10 @@ int main(int argc, char **argv)
     int64_t p50 = percentile(lags, n, 0.50), p99 = percentile(lags, n, 0.99);
     int64_t lag_max = n ? lags[n - 1] : 0, lag_min = n ? lags[0] : 0;
     free(lags);
-    /* started_at_ms is the time of the scheduler pass that fired the run (one
-     * clock reading for the whole pass), not the moment its record was
-     * written; for a noop run finished_at_ms - slot bounds the real start. */
+    /* started_at_ms is when the executor started: the daemon reads the clock
+     * right before it starts each run written ahead of its slot (a run written
+     * at its slot gets the pass's clock reading, before its record's commit,
+     * and finished_at_ms - slot bounds its real start). */
     qsort(fins, nf, sizeof(int64_t), cmp_i64);
     int64_t f50 = percentile(fins, nf, 0.50), f99 = percentile(fins, nf, 0.99);
     int64_t fmax = nf ? fins[nf - 1] : 0;
@@ -542,23 +566,29 @@ int main(int argc, char **argv)
     printf("    finish lag (finished_at_ms - slot) over %zu finished runs: p50 %lld, p99 %lld,"
            " max %lld ms\n",
            nf, (long long)f50, (long long)f99, (long long)fmax);
-    printf("    run records seen committed (polled every 100 ms): 50%% at +%lld ms, 99%% at +%lld"
-           " ms, 100%% at +%lld ms (-1: never)\n",
-           (long long)rec50_ms, (long long)rec99_ms, (long long)rec100_ms);
+    printf("    run records seen committed (polled every 100 ms): %lld before the slot; 50%% at"
+           " +%lld ms, 99%% at +%lld ms, 100%% at +%lld ms (-1: never)\n",
+           (long long)ahead, (long long)rec50_ms, (long long)rec99_ms, (long long)rec100_ms);
     double span_s = (double)(last_finish - slot_ms) / 1000.0;
     double rate = span_s > 0 ? (double)completed / span_s : 0;
     printf("    %lld COMPLETED runs, the last finished %.3f s after the slot: %.0f run records/s\n",
            (long long)completed, span_s, rate);
 
-    /* The verdict uses when 99% of the run records were committed: a run is
-     * recorded just before its executor starts, so that is when they started.
-     * started_at_ms is one clock reading per scheduler pass and would hide the
-     * time the pass itself took. */
-    snprintf(name, sizeof(name), "start lag p99 (record committed)");
-    snprintf(buf, sizeof(buf), "%lld ms", (long long)rec99_ms);
-    add_row(name, buf, "<= 100 ms", rec99_ms >= 0 && rec99_ms <= TARGET_P99_MS);
-    snprintf(name, sizeof(name), "started_at - slot p99 (pass time)");
-    snprintf(buf, sizeof(buf), "%lld ms", (long long)p99);
+    /* The verdict is the executor's start: runs are written ahead of their
+     * slot (the daemon's lookahead), so each starts with its record already
+     * durable, and started_at_ms is read right before its executor starts.
+     * Only when every record was committed before the slot does that hold for
+     * all of them; otherwise the committed-record lag is the honest figure. */
+    bool all_ahead = ahead >= due;
+    int64_t verdict_ms = all_ahead ? p99 : (rec99_ms > p99 ? rec99_ms : p99);
+    snprintf(name, sizeof(name), "start lag p99 (executor start)");
+    snprintf(buf, sizeof(buf), "%lld ms", (long long)verdict_ms);
+    add_row(name, buf, "<= 100 ms", n > 0 && verdict_ms >= 0 && verdict_ms <= TARGET_P99_MS);
+    snprintf(name, sizeof(name), "run records written before the slot");
+    snprintf(buf, sizeof(buf), "%lld / %ld", (long long)ahead, due);
+    add_row(name, buf, "(info)", -1);
+    snprintf(name, sizeof(name), "99%% of records committed (polled)");
+    snprintf(buf, sizeof(buf), "%+lld ms", (long long)rec99_ms);
     add_row(name, buf, "(info)", -1);
     snprintf(name, sizeof(name), "finish lag p99 (noop, bounds start)");
     snprintf(buf, sizeof(buf), "%lld ms", (long long)f99);
@@ -577,9 +607,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < g_nrows; i++)
         printf("%-34s %16s %14s  %s\n", g_rows[i].name, g_rows[i].value, g_rows[i].target,
                g_rows[i].verdict);
-    printf("\nnote: the daemon stamps started_at_ms with the clock reading of the scheduler pass"
-           " that fired the run,\nnot the moment its record was written or its executor started;"
-           " the finish-lag and polled rows\nshow when the runs really started and became"
-           " durable.\n");
+    printf("\nnote: runs are written ahead of their slot (5 s lookahead), so the start lag is"
+           " the executor's start\n(started_at_ms, read right before it) minus the slot; the"
+           " finish lag includes recording\nevery start and finish of the burst.\n");
     return 0;
 }

@@ -32,6 +32,15 @@
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
 #define WAKEUP_MAX_MS         60000
+/* Scheduled runs are written this long before their slot, so they start on
+ * time even when a burst of them is due at once (sched_config.lookahead_ms). */
+#define LOOKAHEAD_MS 5000
+#define SLOW_PASS_MS 100
+
+/* Run ids key the daemon's tables as pointers, not as allocated copies: a
+ * burst of 100,000 starts is that many fewer allocations. */
+#define RUN_KEY(id) GSIZE_TO_POINTER((gsize)(id))
+_Static_assert(sizeof(gsize) >= sizeof(uint64_t), "run ids must fit in a pointer");
 
 struct run_result {
     bool has_exit_code;
@@ -101,7 +110,7 @@ static void defer_finish(struct daemon *d, uint64_t run_id, enum sched_run_statu
     if (error) {
         struct run_result *r = g_new0(struct run_result, 1);
         r->error = g_strdup(error);
-        g_hash_table_replace(d->results, g_memdup2(&run_id, sizeof(run_id)), r);
+        g_hash_table_replace(d->results, RUN_KEY(run_id), r);
     }
     g_queue_push_tail(&d->deferred, item);
 }
@@ -116,7 +125,7 @@ static const char *trigger_text(enum sched_trigger trigger)
 /* The store's view of RUN, with the last attempt's result when there is one. */
 static struct store_run store_view(struct daemon *d, const struct sched_run *run)
 {
-    struct run_result *r = g_hash_table_lookup(d->results, &run->id);
+    struct run_result *r = g_hash_table_lookup(d->results, RUN_KEY(run->id));
     return (struct store_run){
         .id = run->id,
         .job_id = run->job_id,
@@ -139,18 +148,24 @@ static int record_run(struct daemon *d, const struct sched_run *run)
 {
     struct store_run view = store_view(d, run);
     struct store_error err;
-    if (g_hash_table_contains(d->stored, &run->id))
+    if (g_hash_table_contains(d->stored, RUN_KEY(run->id)))
         return store_run_update(d->store, &view, &err);
     int r = store_run_insert(d->store, &view, NULL, &err);
-    if (r == 0)
-        g_hash_table_add(d->stored, g_memdup2(&run->id, sizeof(run->id)));
-    else if (r != -EEXIST)
+    if (r == 0) {
+        g_hash_table_add(d->stored, RUN_KEY(run->id));
+        if (d->batch)
+            g_hash_table_add(d->uncommitted, RUN_KEY(run->id));
+    } else if (r != -EEXIST && r != -ENOENT) /* ENOENT: the job was just deleted */
         log_line("error", "cannot record run %llu of %s: %s", (unsigned long long)run->id,
                  run->job_id, err.message);
     return r;
 }
 
 static void finish_stop(struct daemon *d);
+static void batch_begin(struct daemon *d);
+static void batch_commit(struct daemon *d);
+static void finish_all(struct daemon *d);
+static void on_finish_idle(uv_idle_t *idle);
 
 /* ---- process groups left by a crash ------------------------------------------ */
 
@@ -197,13 +212,13 @@ static void groups_add(struct daemon *d, uint64_t run_id, pid_t pid)
     struct process_group g = {pid, 0};
     if (pid <= 0 || !proc_start_ticks(pid, &g.start_ticks))
         return;
-    g_hash_table_replace(d->groups, g_memdup2(&run_id, sizeof(run_id)), g_memdup2(&g, sizeof(g)));
+    g_hash_table_replace(d->groups, RUN_KEY(run_id), g_memdup2(&g, sizeof(g)));
     groups_save(d);
 }
 
 static void groups_remove(struct daemon *d, uint64_t run_id)
 {
-    if (g_hash_table_remove(d->groups, &run_id))
+    if (g_hash_table_remove(d->groups, RUN_KEY(run_id)))
         groups_save(d);
 }
 
@@ -251,24 +266,54 @@ static void on_task_done(struct exec_task *task, const struct exec_result *resul
     struct daemon *d = tc->d;
     uint64_t id = tc->run_id;
     g_free(tc);
-    g_hash_table_remove(d->tasks, &id);
+    g_hash_table_remove(d->tasks, RUN_KEY(id));
     groups_remove(d, id);
     struct run_result *r = g_new0(struct run_result, 1);
     r->has_exit_code = result->exit_code >= 0;
     r->exit_code = result->exit_code;
     r->output = valid_text(result->output, result->output_len);
     r->error = g_strdup(result->error);
-    g_hash_table_replace(d->results, g_memdup2(&id, sizeof(id)), r);
-    enum sched_run_status status =
-        result->outcome == EXEC_SUCCEEDED ? SCHED_RUN_COMPLETED : SCHED_RUN_FAILED;
+    g_hash_table_replace(d->results, RUN_KEY(id), r);
+    struct deferred *done = g_new(struct deferred, 1);
+    done->run_id = id;
+    done->status = result->outcome == EXEC_SUCCEEDED ? SCHED_RUN_COMPLETED : SCHED_RUN_FAILED;
     if (d->stopping && result->outcome == EXEC_STOPPED)
-        status = SCHED_RUN_INTERRUPTED; /* stopped by the shutdown, not by the job */
+        done->status = SCHED_RUN_INTERRUPTED; /* stopped by the shutdown, not by the job */
+    g_queue_push_tail(&d->finished, done);
+    if (d->stopping) {
+        finish_all(d);
+        if (g_hash_table_size(d->tasks) == 0)
+            finish_stop(d);
+        return;
+    }
+    /* The attempts that ended in this loop iteration share one commit. */
+    uv_idle_start(&d->finish_idle, on_finish_idle);
+}
+
+/* Hand every attempt that ended to the core, recording the outcomes in one
+ * batch (group commit: a burst of 100,000 finishing runs is one commit per
+ * loop iteration, not one each). */
+static void finish_all(struct daemon *d)
+{
+    if (g_queue_is_empty(&d->finished))
+        return;
+    batch_begin(d);
+    struct deferred *done;
+    int64_t now = daemon_now_ms();
     d->in_sched = true;
-    sched_run_finished(d->sched, id, status, daemon_now_ms());
+    while ((done = g_queue_pop_head(&d->finished))) {
+        sched_run_finished(d->sched, done->run_id, done->status, now);
+        g_free(done);
+    }
     d->in_sched = false;
+    batch_commit(d);
     daemon_settle(d);
-    if (d->stopping && g_hash_table_size(d->tasks) == 0)
-        finish_stop(d);
+}
+
+static void on_finish_idle(uv_idle_t *idle)
+{
+    uv_idle_stop(idle);
+    finish_all(idle->data);
 }
 
 /* NULL-terminated copies of a JSON array of strings / an object of strings. */
@@ -344,11 +389,30 @@ static int start_http(struct daemon *d, json_t *ex, struct task_ctx *tc, struct 
     return r;
 }
 
+/* The executor JSON TEXT parsed (a new reference, NULL for none).  The last
+ * one is kept: a burst of runs mostly shares a few executors, and parsing
+ * each again would take most of the time to start them. */
+static json_t *executor_json(struct daemon *d, const char *text)
+{
+    if (!text)
+        return NULL;
+    if (!d->exec_cache_text || strcmp(d->exec_cache_text, text) != 0) {
+        json_t *json = json_loads(text, 0, NULL);
+        if (!json)
+            return NULL;
+        g_free(d->exec_cache_text);
+        json_decref(d->exec_cache_json);
+        d->exec_cache_text = g_strdup(text);
+        d->exec_cache_json = json;
+    }
+    return json_incref(d->exec_cache_json);
+}
+
 /* Start the attempt's executor.  Returns 0, or an error with ERR filled. */
 static int start_task(struct daemon *d, const struct sched_run *run, struct exec_error *err)
 {
     const char *text = sched_run_executor(run);
-    json_t *ex = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *ex = executor_json(d, text);
     const char *type = ex ? json_string_value(json_object_get(ex, "type")) : "noop";
     struct task_ctx *tc = g_new(struct task_ctx, 1);
     struct exec_task *task = NULL;
@@ -370,7 +434,7 @@ static int start_task(struct daemon *d, const struct sched_run *run, struct exec
         g_free(tc);
         return r;
     }
-    g_hash_table_insert(d->tasks, g_memdup2(&run->id, sizeof(run->id)), task);
+    g_hash_table_insert(d->tasks, RUN_KEY(run->id), task);
     groups_add(d, run->id, exec_pid(task));
     return 0;
 }
@@ -388,17 +452,36 @@ static void launch(struct daemon *d, struct sched_run *run)
     }
 }
 
+/* The schedule lag metric: how late a scheduled run's first attempt starts. */
+static void observe_lag(const struct sched_run *run)
+{
+    if (run->trigger == SCHED_TRIGGER_SCHEDULE && run->attempt <= 1 && run->started_at_ms > 0)
+        metrics_schedule_lag_observe((double)(run->started_at_ms - run->scheduled_at_ms) / 1000.0);
+}
+
 static void hook_run_start(void *ctx, struct sched_run *run)
 {
     struct daemon *d = ctx;
-    g_hash_table_remove(d->results, &run->id); /* a new attempt: forget the last one's */
+    g_hash_table_remove(d->results, RUN_KEY(run->id)); /* a new attempt: forget the last one's */
     if (d->stopping) {
         /* A queued run must not start during the shutdown: the next start retries it. */
         defer_finish(d, run->id, SCHED_RUN_INTERRUPTED, "the daemon was stopping");
         return;
     }
-    if (run->trigger == SCHED_TRIGGER_SCHEDULE && run->attempt <= 1 && run->started_at_ms > 0)
-        metrics_schedule_lag_observe((double)(run->started_at_ms - run->scheduled_at_ms) / 1000.0);
+    /* A run written ahead of its slot (hook_run_prepare) in a batch already
+     * committed starts at once; its RUNNING state follows in this batch. */
+    bool written = g_hash_table_contains(d->stored, RUN_KEY(run->id)) &&
+                   !g_hash_table_contains(d->uncommitted, RUN_KEY(run->id));
+    if (written && d->batch) {
+        /* Start first, write after: a burst of runs due at once all start
+         * within their second, and their RUNNING states share one commit. */
+        run->started_at_ms = daemon_now_ms(); /* the executor's start, not the pass's */
+        observe_lag(run);
+        launch(d, run);
+        g_array_append_val(d->to_record, run->id);
+        return;
+    }
+    observe_lag(run);
     int r = record_run(d, run);
     if (r < 0) {
         /* Never run what is not recorded: the slot already ran (before a
@@ -408,7 +491,7 @@ static void hook_run_start(void *ctx, struct sched_run *run)
                                   : "the run could not be recorded in the store");
         return;
     }
-    if (d->batch) {
+    if (d->batch && !written) {
         /* Group commit: the executor starts once the batch holding its record
          * is committed (batch_commit()), never before. */
         g_array_append_val(d->to_start, run->id);
@@ -417,10 +500,26 @@ static void hook_run_start(void *ctx, struct sched_run *run)
     launch(d, run);
 }
 
+/* Write a scheduled run ahead of its slot (sched_config.lookahead_ms).  If
+ * this fails the run is simply written when it starts, as without lookahead. */
+static void hook_run_prepare(void *ctx, struct sched_run *run)
+{
+    record_run(ctx, run);
+}
+
+static void hook_run_discard(void *ctx, struct sched_run *run)
+{
+    struct daemon *d = ctx;
+    if (g_hash_table_contains(d->stored, RUN_KEY(run->id)))
+        store_run_discard(d->store, run->id, NULL);
+    g_hash_table_remove(d->stored, RUN_KEY(run->id));
+    g_hash_table_remove(d->uncommitted, RUN_KEY(run->id));
+}
+
 static void hook_run_stop(void *ctx, struct sched_run *run)
 {
     struct daemon *d = ctx;
-    struct exec_task *task = g_hash_table_lookup(d->tasks, &run->id);
+    struct exec_task *task = g_hash_table_lookup(d->tasks, RUN_KEY(run->id));
     if (task)
         exec_task_stop(task, TASK_STOP_GRACE_MS);
 }
@@ -429,7 +528,7 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
 {
     struct daemon *d = ctx;
     bool skipped_slot =
-        run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, &run->id);
+        run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, RUN_KEY(run->id));
     if (!skipped_slot)
         record_run(d, run);
     if (sched_run_status_is_final(run->status)) {
@@ -440,14 +539,25 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
                             "status", status, "attempts", run->attempt),
                   "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
                   run->job_id, status, run->attempt);
-        g_hash_table_remove(d->results, &run->id);
-        g_hash_table_remove(d->stored, &run->id);
+        g_hash_table_remove(d->results, RUN_KEY(run->id));
+        g_hash_table_remove(d->stored, RUN_KEY(run->id));
     }
 }
 
-static void hook_decision(void *ctx, const struct sched_decision *decision)
+/* A decision the pass made, written at its end. */
+struct later_decision {
+    struct sched_decision decision; /* job_id owned */
+    int64_t at_ms;
+};
+
+static void later_decision_free(struct later_decision *later)
 {
-    struct daemon *d = ctx;
+    g_free((char *)later->decision.job_id);
+    g_free(later);
+}
+
+static void write_decision(struct daemon *d, const struct sched_decision *decision, int64_t at_ms)
+{
     struct store_decision rec = {
         .job_id = decision->job_id,
         .kind = sched_decision_kind_to_string(decision->kind),
@@ -455,9 +565,24 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
         .last_slot_ms = decision->last_slot_ms,
         .count = (int64_t)decision->count,
         .run_id = decision->run_id,
-        .at_ms = daemon_now_ms(),
+        .at_ms = at_ms,
     };
     store_decision_insert(d->store, &rec, NULL, NULL);
+}
+
+static void hook_decision(void *ctx, const struct sched_decision *decision)
+{
+    struct daemon *d = ctx;
+    if (!d->batch) {
+        write_decision(d, decision, daemon_now_ms());
+        return;
+    }
+    /* In a pass: written at its end, after the starts. */
+    struct later_decision *later = g_new(struct later_decision, 1);
+    later->decision = *decision;
+    later->decision.job_id = g_strdup(decision->job_id);
+    later->at_ms = daemon_now_ms();
+    g_ptr_array_add(d->decisions, later);
 }
 
 /* ---- the clock -------------------------------------------------------- */
@@ -470,18 +595,49 @@ static void batch_begin(struct daemon *d)
     g_array_set_size(d->to_start, 0);
 }
 
+/* What the pass deferred until its starts were done: the RUNNING state of
+ * runs written ahead, and the decisions. */
+static void write_deferred(struct daemon *d)
+{
+    for (guint i = 0; i < d->to_record->len; i++) {
+        struct sched_run *run = sched_run_find(d->sched, g_array_index(d->to_record, uint64_t, i));
+        if (run) /* else it ended in the pass, and its end is recorded */
+            record_run(d, run);
+    }
+    g_array_set_size(d->to_record, 0);
+    for (guint i = 0; i < d->decisions->len; i++) {
+        struct later_decision *later = g_ptr_array_index(d->decisions, i);
+        write_decision(d, &later->decision, later->at_ms);
+    }
+    g_ptr_array_set_size(d->decisions, 0);
+}
+
+/* The batch was lost: the runs it inserted are not stored after all. */
+static void forget_uncommitted(struct daemon *d)
+{
+    GHashTableIter it;
+    gpointer id;
+    g_hash_table_iter_init(&it, d->uncommitted);
+    while (g_hash_table_iter_next(&it, &id, NULL))
+        g_hash_table_remove(d->stored, id);
+}
+
 /* Commit the pass, then start the executors whose runs it recorded. */
 static void batch_commit(struct daemon *d)
 {
     if (!d->batch)
         return;
+    write_deferred(d);
     d->batch = false;
     struct store_error err = {0};
     gint64 commit_start = g_get_monotonic_time();
     bool ok = store_commit(d->store, &err) == 0;
     metrics_store_latency_observe((double)(g_get_monotonic_time() - commit_start) / 1e6);
-    if (!ok)
+    if (!ok) {
         log_line("error", "cannot commit %u run records: %s", d->to_start->len, err.message);
+        forget_uncommitted(d);
+    }
+    g_hash_table_remove_all(d->uncommitted);
     for (guint i = 0; i < d->to_start->len; i++) {
         uint64_t id = g_array_index(d->to_start, uint64_t, i);
         struct sched_run *run = sched_run_find(d->sched, id);
@@ -490,7 +646,7 @@ static void batch_commit(struct daemon *d)
         if (ok) {
             launch(d, run);
         } else {
-            g_hash_table_remove(d->stored, &id);
+            g_hash_table_remove(d->stored, RUN_KEY(id));
             defer_finish(d, id, SCHED_RUN_FAILED, "the run could not be recorded in the store");
         }
     }
@@ -500,11 +656,18 @@ static void batch_commit(struct daemon *d)
 static void on_wakeup(uv_timer_t *timer)
 {
     struct daemon *d = timer->data;
+    int64_t t0 = daemon_now_ms();
     batch_begin(d);
     d->in_sched = true;
-    sched_advance(d->sched, daemon_now_ms());
+    int started = sched_advance(d->sched, t0);
     d->in_sched = false;
+    int64_t t1 = daemon_now_ms();
     batch_commit(d);
+    int64_t t2 = daemon_now_ms();
+    /* A slow pass delays every slot behind it: say where the time went. */
+    if (t2 - t0 >= SLOW_PASS_MS)
+        log_line("info", "scheduler pass: %d attempts started in %lld ms, recorded in %lld ms",
+                 started, (long long)(t1 - t0), (long long)(t2 - t1));
     daemon_settle(d);
 }
 
@@ -640,6 +803,11 @@ static int load_job(const struct store_job *job, void *userdata)
 static void on_interrupted(const struct store_run *run, const char *previous, void *userdata)
 {
     struct interrupted item = {g_strdup(run->job_id), run->attempt};
+    /* A run written ahead whose slot came before the crash may have started:
+     * its RUNNING state is written after the start.  Count the attempt, so a
+     * slot never runs twice (at most once, as the unique slot promises). */
+    if (strcmp(run->trigger, STORE_TRIGGER_SCHEDULE) == 0 && item.attempt == 0)
+        item.attempt = 1;
     g_array_append_val((GArray *)userdata, item);
     log_line("warn", "run %llu of %s was %s when the daemon stopped: now INTERRUPTED",
              (unsigned long long)run->id, run->job_id, previous);
@@ -651,7 +819,17 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
     int64_t now = daemon_now_ms();
     groups_reap_leftovers(d);
     GArray *interrupted = g_array_new(FALSE, FALSE, sizeof(struct interrupted));
-    int r = store_runs_mark_interrupted(d->store, now, on_interrupted, interrupted, &serr);
+    /* Runs a crash left written ahead of slots still to come never started:
+     * those slots are scheduled again.  Runs of slots that have come may have
+     * started (their RUNNING state is written after the start): they become
+     * INTERRUPTED below, so no slot runs twice. */
+    int r = store_runs_release_unstarted(d->store, now, &serr);
+    if (r < 0) {
+        snprintf(err, err_size, "recovery failed: %s", serr.message);
+        g_array_free(interrupted, TRUE);
+        return r;
+    }
+    r = store_runs_mark_interrupted(d->store, now, on_interrupted, interrupted, &serr);
     if (r < 0) {
         snprintf(err, err_size, "recovery failed: %s", serr.message);
         g_array_free(interrupted, TRUE);
@@ -696,6 +874,12 @@ static void finish_stop(struct daemon *d)
             exec_task_stop(task, 1000);
         return;
     }
+    /* Runs written ahead of slots not reached (and runs queued for capacity)
+     * never started: free their slots for the next start's misfire policy. */
+    struct store_error serr = {0};
+    int released = store_runs_release_unstarted(d->store, INT64_MIN, &serr);
+    if (released < 0)
+        log_line("error", "cannot release the runs not started: %s", serr.message);
     exec_http_free(d->http_exec);
     d->http_exec = NULL;
     uv_walk(&d->loop, close_walk, NULL);
@@ -788,22 +972,35 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     }
     struct sched_config sc = {.max_in_flight = d->config.max_in_flight,
                               .first_run_id = max_id + 1,
+                              .lookahead_ms = LOOKAHEAD_MS,
                               .seed = (uint64_t)daemon_now_ms()};
-    struct sched_hooks hooks = {d, hook_run_start, hook_run_stop, hook_run_changed, hook_decision};
+    struct sched_hooks hooks = {d,
+                                hook_run_start,
+                                hook_run_stop,
+                                hook_run_changed,
+                                hook_decision,
+                                hook_run_prepare,
+                                hook_run_discard};
     d->sched = sched_new(&sc, &hooks);
     d->zones = tz_cache_new();
-    d->tasks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    d->tasks = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->results =
-        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)result_free);
-    d->stored = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    d->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)result_free);
+    d->stored = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
+    d->uncommitted = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
+    d->to_record = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    d->decisions = g_ptr_array_new_with_free_func((GDestroyNotify)later_decision_free);
+    d->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     d->to_start = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     d->groups_path = g_build_filename(d->config.data_dir, "process-groups", NULL);
     g_queue_init(&d->deferred);
+    g_queue_init(&d->finished);
     uv_loop_init(&d->loop);
     d->loop.data = d; /* marks the loop as initialised for daemon_release() */
     uv_timer_init(&d->loop, &d->wakeup);
     d->wakeup.data = d;
+    uv_idle_init(&d->loop, &d->finish_idle);
+    d->finish_idle.data = d;
     if ((r = exec_http_new(&d->loop, &d->http_exec)) < 0) {
         snprintf(err, err_size, "cannot start the http executor");
         return r;
@@ -844,6 +1041,14 @@ static void daemon_release(struct daemon *d)
         g_hash_table_destroy(d->results);
     if (d->stored)
         g_hash_table_destroy(d->stored);
+    if (d->uncommitted)
+        g_hash_table_destroy(d->uncommitted);
+    if (d->to_record)
+        g_array_free(d->to_record, TRUE);
+    g_free(d->exec_cache_text);
+    json_decref(d->exec_cache_json);
+    if (d->decisions)
+        g_ptr_array_free(d->decisions, TRUE);
     if (d->groups)
         g_hash_table_destroy(d->groups);
     if (d->to_start)
@@ -852,6 +1057,7 @@ static void daemon_release(struct daemon *d)
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the lock */
     g_queue_clear_full(&d->deferred, g_free);
+    g_queue_clear_full(&d->finished, g_free);
 }
 
 static int parse_listen(const char *text, struct daemon_config *config)

@@ -47,17 +47,24 @@ struct daemon {
     struct exec_http *http_exec;
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;
-    GHashTable *tasks;   /* run id -> struct exec_task *: attempts running */
-    GHashTable *results; /* run id -> struct run_result *: the last attempt's */
-    GHashTable *stored;  /* run ids already inserted in the store */
-    GHashTable *groups;  /* run id -> struct process_group: shell attempts running */
-    char *groups_path;   /* DATA/process-groups: the same, for the next start */
-    GQueue deferred;     /* results to hand to the core once its call returned */
-    bool in_sched;       /* inside a sched_* call: hooks must not call back */
+    GHashTable *tasks;       /* run id -> struct exec_task *: attempts running */
+    GHashTable *results;     /* run id -> struct run_result *: the last attempt's */
+    GHashTable *stored;      /* run ids already inserted in the store */
+    GHashTable *uncommitted; /* run ids inserted in the open batch */
+    GHashTable *groups;      /* run id -> struct process_group: shell attempts running */
+    char *groups_path;       /* DATA/process-groups: the same, for the next start */
+    GQueue deferred;         /* results to hand to the core once its call returned */
+    GQueue finished;         /* struct deferred: attempts ended, for finish_all() */
+    uv_idle_t finish_idle;   /* runs finish_all() once per loop iteration */
+    bool in_sched;           /* inside a sched_* call: hooks must not call back */
     bool stopping;
-    int lock_fd;      /* holds flock(DATA/lock) while the daemon runs */
-    bool batch;       /* a scheduler pass's transaction is open */
-    GArray *to_start; /* run ids recorded in the open batch, to start after it */
+    int lock_fd;           /* holds flock(DATA/lock) while the daemon runs */
+    bool batch;            /* a scheduler pass's transaction is open */
+    GArray *to_start;      /* run ids recorded in the open batch, to start after it */
+    GArray *to_record;     /* run ids started in the open batch, to record at its end */
+    GPtrArray *decisions;  /* struct later_decision: the open batch's, to write at its end */
+    char *exec_cache_text; /* the executor last parsed, and its JSON (executor_json()) */
+    json_t *exec_cache_json;
 };
 
 /* Unix ms now. */

@@ -128,6 +128,13 @@ struct sched_hooks {
     void (*run_changed)(void *ctx, struct sched_run *run);
     /* A decision about a slot (the decision log). */
     void (*decision)(void *ctx, const struct sched_decision *decision);
+    /* RUN was created PENDING ahead of its slot (sched_config.lookahead_ms):
+     * persist it.  At the slot the same run reaches run_start, or ends through
+     * run_changed (SKIPPED: forbid, misfire), or reaches run_discard. */
+    void (*run_prepare)(void *ctx, struct sched_run *run);
+    /* RUN, prepared, will not run: the job changed, paused or was removed
+     * before its slot.  It never started; forget it (it is freed next). */
+    void (*run_discard)(void *ctx, struct sched_run *run);
 };
 
 struct sched_config {
@@ -135,6 +142,12 @@ struct sched_config {
     int64_t misfire_grace_ms; /* a slot later than this counts as missed (default 60 s) */
     int max_run_all;          /* misfire run_all: most runs per catch-up (default 100) */
     uint64_t first_run_id;    /* ids continue from the store's (default 1) */
+    /* > 0 with a run_prepare hook: each scheduled run is created this long
+     * before its slot, PENDING, and handed to run_prepare, so the caller can
+     * write it ahead; at the slot it starts at once (run_start).  0: runs are
+     * created at their slot. */
+    int64_t lookahead_ms;
+    int max_prepare_per_pass; /* most runs prepared per sched_advance() (default 5000) */
     uint64_t seed;            /* backoff randomization */
 };
 

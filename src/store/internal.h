@@ -49,6 +49,8 @@ struct store_ops {
                     struct store_run_list *ret_list, struct store_error *reterr);
     int (*runs_mark_interrupted)(struct store *st, int64_t now_at_ms, store_run_cb *cb,
                                  void *userdata, struct store_error *reterr);
+    int (*runs_release_unstarted)(struct store *st, int64_t after_ms, uint64_t run_id,
+                                  struct store_error *reterr);
     int (*run_max_id)(struct store *st, uint64_t *ret_id, struct store_error *reterr);
 
     int (*decision_insert)(struct store *st, const struct store_decision *decision,

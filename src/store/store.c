@@ -267,6 +267,23 @@ void store_run_list_release(struct store_run_list *list)
     *list = (struct store_run_list){0};
 }
 
+int store_runs_release_unstarted(struct store *store, int64_t after_ms, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->runs_release_unstarted(store, after_ms, 0, reterr);
+}
+
+int store_run_discard(struct store *store, uint64_t id, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (id == 0 || id > INT64_MAX)
+        return invalid(reterr, "run id out of range");
+    int r = store->ops->runs_release_unstarted(store, INT64_MIN, id, reterr);
+    return r == 0  ? store_error_set(reterr, -ENOENT, 0, "no such run, or it started")
+           : r < 0 ? r
+                   : 0;
+}
+
 int store_runs_mark_interrupted(struct store *store, int64_t now_at_ms, store_run_cb *cb,
                                 void *userdata, struct store_error *reterr)
 {

@@ -287,6 +287,19 @@ typedef void store_run_cb(const struct store_run *run, const char *previous_stat
 int store_runs_mark_interrupted(struct store *store, int64_t now_at_ms, store_run_cb *cb,
                                 void *userdata, struct store_error *reterr);
 
+/* Delete the scheduled runs written ahead of their slot that never started
+ * (PENDING, trigger STORE_TRIGGER_SCHEDULE, attempt 0, no started_at_ms) with
+ * a slot after AFTER_MS, so their slots are free to be scheduled again: at
+ * start-up (AFTER_MS now: slots still to come) and after a graceful stop
+ * (INT64_MIN: nothing can have started them).  Their ids stay used.  Returns
+ * the number deleted, or a backend error (and nothing changed). */
+int store_runs_release_unstarted(struct store *store, int64_t after_ms, struct store_error *reterr);
+
+/* The same for run ID alone: a run written ahead for a slot the job no
+ * longer has.  Returns 0, -EINVAL, -ENOENT (no such run, or not such a run:
+ * nothing changed), or a backend error. */
+int store_run_discard(struct store *store, uint64_t id, struct store_error *reterr);
+
 /* The highest run id ever stored, 0 if none, also counting runs since deleted
  * with their job, so ids the daemon assigns continue after a restart and are
  * never reused.  Returns 0 or a backend error. */

@@ -201,6 +201,8 @@ enum {
     S_LIVE_ADD,
     S_LIVE_REMOVE,
     S_LIVE_CLEAR,
+    S_RUN_RELEASE,
+    S_LIVE_PRUNE,
     S_LIVE_DROP_JOB,
     S_RUN_MAX_ID,
     S_DECISION_INSERT,
@@ -276,6 +278,11 @@ static const char *const statement_sql[S_COUNT] = {
     [S_LIVE_ADD] = "INSERT OR IGNORE INTO runs_live (id) VALUES (?1)",
     [S_LIVE_REMOVE] = "DELETE FROM runs_live WHERE id = ?1",
     [S_LIVE_CLEAR] = "DELETE FROM runs_live",
+    [S_RUN_RELEASE] = "DELETE FROM runs WHERE id IN (SELECT id FROM runs_live)"
+                      " AND status = 'PENDING' AND trigger_kind = 'schedule'"
+                      " AND started_at_ms IS NULL AND attempt = 0 AND scheduled_at_ms > ?1"
+                      " AND (?2 = 0 OR id = ?2)",
+    [S_LIVE_PRUNE] = "DELETE FROM runs_live WHERE id NOT IN (SELECT id FROM runs)",
     [S_LIVE_DROP_JOB] = "DELETE FROM runs_live WHERE id IN (SELECT id FROM runs WHERE job_id = ?1)",
     [S_RUN_MAX_ID] = "SELECT " MAX_RUN_ID,
     [S_DECISION_INSERT] =
@@ -1365,6 +1372,30 @@ static int sq_runs_mark_interrupted(struct store *st, int64_t now_at_ms, store_r
     return count;
 }
 
+static int sq_runs_release_unstarted(struct store *st, int64_t after_ms, uint64_t run_id,
+                                     struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0 || (r = op_begin(s, reterr)) < 0)
+        return r;
+    int count = 0;
+    /* The floor keeps the released ids used (store_run_max_id()). */
+    int rc = exec_stmt(s->stmt[S_RUN_FLOOR_SAVE]);
+    if (rc == SQLITE_DONE) {
+        sqlite3_bind_int64(s->stmt[S_RUN_RELEASE], 1, after_ms);
+        sqlite3_bind_int64(s->stmt[S_RUN_RELEASE], 2, (sqlite3_int64)run_id);
+        rc = exec_stmt(s->stmt[S_RUN_RELEASE]);
+        count = sqlite3_changes(s->db);
+    }
+    if (rc == SQLITE_DONE)
+        rc = exec_stmt(s->stmt[S_LIVE_PRUNE]);
+    if (rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    r = op_end(s, r, reterr);
+    return r < 0 ? r : count;
+}
+
 static int sq_run_max_id(struct store *st, uint64_t *ret_id, struct store_error *reterr)
 {
     struct sq *s = sq_of(st);
@@ -1683,6 +1714,7 @@ static const struct store_ops sqlite_ops = {
     .run_get = sq_run_get,
     .run_list = sq_run_list,
     .runs_mark_interrupted = sq_runs_mark_interrupted,
+    .runs_release_unstarted = sq_runs_release_unstarted,
     .run_max_id = sq_run_max_id,
     .decision_insert = sq_decision_insert,
     .decision_list = sq_decision_list,

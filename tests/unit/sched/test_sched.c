@@ -29,8 +29,25 @@ struct recorder {
     GArray *stopped;   /* uint64_t run ids */
     GArray *finals;    /* struct sched_run copies of final runs (job_id not kept) */
     GArray *decisions; /* struct sched_decision (job_id not kept) */
+    GArray *prepared;  /* struct started: at_ms is when it was prepared */
+    GArray *discarded; /* uint64_t run ids */
     int64_t now_ms;
 };
+
+static void on_prepare(void *ctx, struct sched_run *run)
+{
+    struct recorder *rec = ctx;
+    struct started s = {run->id, "", run->scheduled_at_ms, rec->now_ms, run->attempt};
+    g_strlcpy(s.job_id, run->job_id, sizeof(s.job_id));
+    assert_int_equal(run->status, SCHED_RUN_PENDING);
+    g_array_append_val(rec->prepared, s);
+}
+
+static void on_discard(void *ctx, struct sched_run *run)
+{
+    struct recorder *rec = ctx;
+    g_array_append_val(rec->discarded, run->id);
+}
 
 static void on_start(void *ctx, struct sched_run *run)
 {
@@ -71,6 +88,8 @@ static struct recorder *recorder_new(void)
     rec->stopped = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     rec->finals = g_array_new(FALSE, FALSE, sizeof(struct sched_run));
     rec->decisions = g_array_new(FALSE, FALSE, sizeof(struct sched_decision));
+    rec->prepared = g_array_new(FALSE, FALSE, sizeof(struct started));
+    rec->discarded = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     return rec;
 }
 
@@ -80,12 +99,15 @@ static void recorder_free(struct recorder *rec)
     g_array_free(rec->stopped, TRUE);
     g_array_free(rec->finals, TRUE);
     g_array_free(rec->decisions, TRUE);
+    g_array_free(rec->prepared, TRUE);
+    g_array_free(rec->discarded, TRUE);
     g_free(rec);
 }
 
 static struct sched *sched_for(struct recorder *rec, const struct sched_config *config)
 {
-    struct sched_hooks hooks = {rec, on_start, on_stop, on_changed, on_decision};
+    struct sched_hooks hooks = {rec,         on_start,   on_stop,   on_changed,
+                                on_decision, on_prepare, on_discard};
     return sched_new(config, &hooks);
 }
 
@@ -576,6 +598,202 @@ static void test_once_fires_once(void **state)
     recorder_free(rec);
 }
 
+/* ---- runs written ahead of their slot (lookahead) ---------------------- */
+
+#define LOOKAHEAD_MS 5000
+
+static struct sched *sched_ahead(struct recorder *rec, int max_per_pass)
+{
+    struct sched_config config = {.lookahead_ms = LOOKAHEAD_MS,
+                                  .max_prepare_per_pass = max_per_pass};
+    return sched_for(rec, &config);
+}
+
+static const struct started *find_prepared(const struct recorder *rec, uint64_t run_id)
+{
+    for (guint i = 0; i < rec->prepared->len; i++)
+        if (g_array_index(rec->prepared, struct started, i).run_id == run_id)
+            return &g_array_index(rec->prepared, struct started, i);
+    return NULL;
+}
+
+static const struct sched_run *find_final(const struct recorder *rec, uint64_t run_id)
+{
+    for (guint i = 0; i < rec->finals->len; i++)
+        if (g_array_index(rec->finals, struct sched_run, i).id == run_id)
+            return &g_array_index(rec->finals, struct sched_run, i);
+    return NULL;
+}
+
+/* A day of a 10-second job: every run is handed over for writing exactly the
+ * lookahead before its slot, and the same run starts on the dot. */
+static void test_lookahead_prepares_each_run(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_ahead(rec, 0);
+    rec->now_ms = at_ms("2026-03-08T00:00:00Z");
+    put(sched, spec_for("tick", "*/10 * * * * *", "UTC"), rec->now_ms);
+    int64_t next;
+    assert_int_equal(sched_job_next_fire(sched, "tick", &next), 0);
+    assert_int_equal(next, rec->now_ms + 10000); /* the slot, not the preparation time */
+    drive(sched, rec, at_ms("2026-03-09T00:00:00Z"), SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->started->len, 8640);
+    for (guint i = 0; i < rec->started->len; i++) {
+        const struct started *s = &g_array_index(rec->started, struct started, i);
+        const struct started *p = find_prepared(rec, s->run_id);
+        assert_non_null(p);
+        assert_int_equal(p->scheduled_at_ms, s->scheduled_at_ms);
+        assert_int_equal(p->at_ms, s->scheduled_at_ms - LOOKAHEAD_MS);
+        assert_int_equal(s->at_ms, s->scheduled_at_ms);
+    }
+    /* Nothing prepared twice, nothing discarded. */
+    assert_int_equal(rec->prepared->len, rec->started->len);
+    assert_int_equal(rec->discarded->len, 0);
+    sched_free(sched);
+    recorder_free(rec);
+}
+
+/* A change to the schedule, a pause or a removal between preparation and
+ * slot discards the prepared run; it never starts. */
+static void test_lookahead_discards_on_change(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_ahead(rec, 0);
+    rec->now_ms = at_ms("2026-03-08T00:00:00Z");
+    put(sched, spec_for("j", "0 * * * * *", "UTC"), rec->now_ms);
+    drive(sched, rec, rec->now_ms + 57000, SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->prepared->len, 1);
+    uint64_t first = g_array_index(rec->prepared, struct started, 0).run_id;
+
+    /* Same schedule again (an update of other fields): the run is kept. */
+    put(sched, spec_for("j", "0 * * * * *", "UTC"), rec->now_ms);
+    assert_int_equal(rec->discarded->len, 0);
+    /* Another schedule: discarded, and the new slot gets its own run. */
+    put(sched, spec_for("j", "30 * * * * *", "UTC"), rec->now_ms);
+    assert_int_equal(rec->discarded->len, 1);
+    assert_int_equal(g_array_index(rec->discarded, uint64_t, 0), first);
+    drive(sched, rec, rec->now_ms + 40000, SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->started->len, 1);
+    assert_int_equal(g_array_index(rec->started, struct started, 0).scheduled_at_ms,
+                     at_ms("2026-03-08T00:01:30Z"));
+
+    /* Pause after the next preparation: discarded; resume prepares anew. */
+    drive(sched, rec, at_ms("2026-03-08T00:02:26Z"), SCHED_RUN_COMPLETED);
+    guint prepared = rec->prepared->len;
+    assert_int_equal(sched_job_pause(sched, "j"), 0);
+    assert_int_equal(rec->discarded->len, 2);
+    assert_int_equal(sched_job_resume(sched, "j", rec->now_ms), 0);
+    drive(sched, rec, at_ms("2026-03-08T00:02:31Z"), SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->prepared->len, prepared + 1);
+    assert_int_equal(rec->started->len, 2);
+
+    /* Removal after preparation: discarded too. */
+    drive(sched, rec, at_ms("2026-03-08T00:03:26Z"), SCHED_RUN_COMPLETED);
+    assert_int_equal(sched_job_remove(sched, "j"), 0);
+    assert_int_equal(rec->discarded->len, 3);
+    assert_int_equal(sched_next_wakeup_ms(sched), -1);
+    sched_free(sched);
+    recorder_free(rec);
+}
+
+/* Forbid with a run still in flight: the prepared run ends SKIPPED, and the
+ * decision names it. */
+static void test_lookahead_forbid_skips_prepared(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_ahead(rec, 0);
+    rec->now_ms = at_ms("2026-03-08T00:00:00Z");
+    struct sched_job_spec spec = spec_for("j", "0 * * * * *", "UTC");
+    spec.concurrency = SCHED_CONCURRENCY_FORBID;
+    put(sched, spec, rec->now_ms);
+    drive(sched, rec, at_ms("2026-03-08T00:02:00Z"), SCHED_RUN_RUNNING);
+    assert_int_equal(rec->started->len, 1); /* the 00:01 run still runs */
+    assert_int_equal(count_decisions(rec, SCHED_DECISION_SKIPPED_FORBID, NULL), 1);
+    uint64_t skipped = 0;
+    for (guint i = 0; i < rec->decisions->len; i++) {
+        const struct sched_decision *d = &g_array_index(rec->decisions, struct sched_decision, i);
+        if (d->kind == SCHED_DECISION_SKIPPED_FORBID)
+            skipped = d->run_id;
+    }
+    assert_non_null(find_prepared(rec, skipped));
+    const struct sched_run *final = find_final(rec, skipped);
+    assert_non_null(final);
+    assert_int_equal(final->status, SCHED_RUN_SKIPPED);
+    sched_free(sched);
+    recorder_free(rec);
+}
+
+/* A loop late past the grace (misfire skip): the prepared run did not run
+ * and ends SKIPPED; the decision covers its slot. */
+static void test_lookahead_missed_slot(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_ahead(rec, 0);
+    rec->now_ms = at_ms("2026-03-08T00:00:00Z");
+    struct sched_job_spec spec = spec_for("j", "0 0 * * * *", "UTC");
+    spec.misfire = SCHED_MISFIRE_SKIP;
+    put(sched, spec, rec->now_ms);
+    drive(sched, rec, at_ms("2026-03-08T00:59:56Z"), SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->prepared->len, 1);
+    uint64_t id = g_array_index(rec->prepared, struct started, 0).run_id;
+    rec->now_ms = at_ms("2026-03-08T01:30:00Z"); /* the loop stalled for 30 minutes */
+    sched_advance(sched, rec->now_ms);
+    assert_int_equal(rec->started->len, 0);
+    const struct sched_run *final = find_final(rec, id);
+    assert_non_null(final);
+    assert_int_equal(final->status, SCHED_RUN_SKIPPED);
+    uint64_t slots;
+    assert_int_equal(count_decisions(rec, SCHED_DECISION_SKIPPED_MISFIRE, &slots), 1);
+    assert_int_equal(slots, 1);
+    sched_free(sched);
+    recorder_free(rec);
+}
+
+/* 12,000 jobs due in the same second, at most 5,000 prepared per pass: all
+ * are prepared before the slot, over several passes, and all start on it. */
+static void test_lookahead_burst_in_chunks(void **state)
+{
+    (void)state;
+    enum { JOBS = 12000, PER_PASS = 5000 };
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_ahead(rec, PER_PASS);
+    rec->now_ms = at_ms("2026-03-08T00:00:00Z");
+    struct cron_expr *expr;
+    assert_int_equal(cron_expr_parse("0 1 0 * * *", 11, &expr, NULL), 0);
+    for (int i = 0; i < JOBS; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "j%05d", i);
+        struct sched_job_spec spec = spec_for(id, NULL, NULL);
+        spec.expr = cron_expr_ref(expr);
+        spec.zone = zone_get("UTC");
+        put(sched, spec, rec->now_ms);
+    }
+    cron_expr_free(expr);
+    int64_t slot = at_ms("2026-03-08T00:01:00Z");
+    int passes = 0;
+    rec->now_ms = slot - LOOKAHEAD_MS;
+    while (sched_next_wakeup_ms(sched) <= rec->now_ms) {
+        sched_advance(sched, rec->now_ms);
+        passes++;
+    }
+    assert_int_equal(passes, 3);
+    assert_int_equal(rec->prepared->len, JOBS);
+    assert_int_equal(sched_next_wakeup_ms(sched), slot);
+    drive(sched, rec, slot, SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->started->len, JOBS);
+    for (guint i = 0; i < rec->started->len; i++) {
+        const struct started *s = &g_array_index(rec->started, struct started, i);
+        assert_int_equal(s->at_ms, slot);
+        assert_non_null(find_prepared(rec, s->run_id));
+    }
+    sched_free(sched);
+    recorder_free(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +811,11 @@ int main(void)
         cmocka_unit_test(test_recover_interrupted),
         cmocka_unit_test(test_late_loop_meets_the_policy),
         cmocka_unit_test(test_once_fires_once),
+        cmocka_unit_test(test_lookahead_prepares_each_run),
+        cmocka_unit_test(test_lookahead_discards_on_change),
+        cmocka_unit_test(test_lookahead_forbid_skips_prepared),
+        cmocka_unit_test(test_lookahead_missed_slot),
+        cmocka_unit_test(test_lookahead_burst_in_chunks),
     };
     return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
 }

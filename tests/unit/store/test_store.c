@@ -948,6 +948,54 @@ static void test_job_digest(void **state)
     assert_string_equal(seen.text, "d=- plain=- ");
 }
 
+/* A run written ahead of its slot (PENDING, attempt 0, not started). */
+static struct store_run ahead_run(uint64_t id, const char *job_id, int64_t slot_ms)
+{
+    struct store_run run = scheduled_run(id, job_id, slot_ms, STORE_RUN_PENDING);
+    run.attempt = 0;
+    run.started_at_ms = 0;
+    return run;
+}
+
+/* Runs written ahead that never started free their slots; nothing else is
+ * touched, and their ids are never handed out again. */
+static void test_release_unstarted(void **state)
+{
+    struct fixture *fx = *state;
+    create_job(fx->st, "j", 0, "ACTIVE", 0);
+    struct store_run runs[] = {
+        ahead_run(1, "j", 10000),                        /* slot to come: released */
+        ahead_run(2, "j", 2000),                         /* slot came: may have started */
+        scheduled_run(3, "j", 20000, STORE_RUN_RUNNING), /* started */
+        ahead_run(4, "j", 30000),                        /* manual below: kept */
+        ahead_run(5, "j", 40000),                        /* the highest id: released */
+    };
+    runs[3].trigger = "manual";
+    for (size_t i = 0; i < ARRAY_SIZE(runs); i++)
+        assert_int_equal(store_run_insert(fx->st, &runs[i], NULL, NULL), 0);
+    assert_int_equal(store_runs_release_unstarted(fx->st, 5000, NULL), 2);
+    struct store_run got;
+    assert_int_equal(store_run_get(fx->st, 1, &got, NULL), -ENOENT);
+    assert_int_equal(store_run_get(fx->st, 5, &got, NULL), -ENOENT);
+    for (uint64_t id = 2; id <= 4; id++) {
+        assert_int_equal(store_run_get(fx->st, id, &got, NULL), 0);
+        store_run_release(&got);
+    }
+    uint64_t max = 0;
+    assert_int_equal(store_run_max_id(fx->st, &max, NULL), 0);
+    assert_int_equal(max, 5);
+    /* The slot is free again. */
+    struct store_run again = ahead_run(6, "j", 10000);
+    assert_int_equal(store_run_insert(fx->st, &again, NULL, NULL), 0);
+    /* One at a time: a started run is refused, an unstarted one goes. */
+    assert_int_equal(store_run_discard(fx->st, 3, NULL), -ENOENT);
+    assert_int_equal(store_run_discard(fx->st, 6, NULL), 0);
+    assert_int_equal(store_run_discard(fx->st, 6, NULL), -ENOENT);
+    assert_int_equal(store_run_discard(fx->st, 0, NULL), -EINVAL);
+    /* Recovery then finds the rest: runs 2, 3 and 4. */
+    assert_int_equal(store_runs_mark_interrupted(fx->st, 50000, NULL, NULL, NULL), 3);
+}
+
 struct slots_seen {
     char text[256];
 };
@@ -1465,6 +1513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_list_against_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_foreach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_unstarted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_update_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_interrupted_after_crash, setup, teardown),
