@@ -94,6 +94,15 @@ static void json_error(struct http_response *resp, int status, const char *code,
     resp->body_len = strlen(resp->body);
 }
 
+static enum MHD_Result refuse_too_large(struct http_server *server, struct MHD_Connection *conn)
+{
+    struct http_response resp = {0};
+    char message[96];
+    snprintf(message, sizeof(message), "request body is larger than %zu bytes", server->max_body);
+    json_error(&resp, 413, "payload_too_large", message);
+    return send_response(conn, &resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -108,9 +117,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->path = url;
         req->body = g_string_new(NULL);
         *con_cls = req;
+        /* A body announced too large is refused before a byte of it is read. */
+        const char *length =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && g_ascii_strtoull(length, NULL, 10) > server->max_body)
+            return refuse_too_large(server, conn);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        /* A chunked body that grows too large is read to its end but not
+         * kept (MHD 0.9.75 cannot answer in the middle of an upload), then
+         * refused. */
         if (req->body->len + *upload_data_size > server->max_body)
             req->too_large = true;
         else
@@ -118,15 +135,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->too_large)
+        return refuse_too_large(server, conn);
     struct http_response resp = {.status = 200};
-    if (req->too_large) {
-        char message[96];
-        snprintf(message, sizeof(message), "request body is larger than %zu bytes",
-                 server->max_body);
-        json_error(&resp, 413, "payload_too_large", message);
-    } else {
-        server->handler(server->ctx, req, &resp);
-    }
+    server->handler(server->ctx, req, &resp);
     return send_response(conn, &resp);
 }
 

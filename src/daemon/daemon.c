@@ -893,8 +893,12 @@ static void on_grace_over(uv_timer_t *timer)
 static void on_signal(uv_signal_t *signal, int signum)
 {
     struct daemon *d = signal->data;
-    if (d->stopping)
+    if (d->stopping) {
+        /* A second signal means now: what still runs is stopped at once. */
+        log_line("info", "signal %d again: stopping running attempts now", signum);
+        finish_stop(d);
         return;
+    }
     log_line("info", "signal %d: stopping (running attempts get %lld ms)", signum,
              (long long)d->config.stop_grace_ms);
     d->stopping = true;

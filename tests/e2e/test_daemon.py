@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -166,6 +167,29 @@ def test_crud(d):
     check("a deleted job is gone (404)", status == 404 and body.get("code") == "not_found", body)
 
 
+def post_huge_body(d, size):
+    """POST SIZE bytes as a raw client would; the answer may come (and the
+    connection close) before the body is sent, as HTTP allows."""
+    host, port = d.base.split("//")[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(("POST %sCreateJob HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                   % (RPC, size)).encode())
+        try:
+            s.sendall(b"x" * size)
+        except OSError:
+            pass  # the daemon answered and hung up first
+        reply = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        except OSError:
+            pass
+        return reply
+
+
 def test_bad_input(d):
     status, body = d.call("CreateJob", {"job": {"metadata": {"scheduling": {"cron": "0 0 32 * *"}}}})
     check("a bad cron names the field and the reason", status == 400 and body.get("message", "")
@@ -173,8 +197,9 @@ def test_bad_input(d):
           body)
     status, body = d.call("CreateJob", raw=b'{"job": {')
     check("malformed JSON gets 400", status == 400 and body.get("code") == "invalid_argument", body)
-    status, body = d.call("CreateJob", raw=b"x" * (2 * 1024 * 1024))
-    check("a huge body gets 413", status == 413, body)
+    reply = post_huge_body(d, 2 * 1024 * 1024)
+    check("a huge body gets 413, before the daemon reads it", reply.startswith(b"HTTP/1.1 413")
+          and b"request body is larger than" in reply, reply[:200])
     status, body = d.call("FlyToTheMoon", {})
     check("an unknown method gets 404", status == 404, body)
     status, body = d.call("GetJob", {"job_id": "no-such-job"})
@@ -345,6 +370,39 @@ def test_kill_and_restart(tmp):
         d.stop()
 
 
+def test_second_signal(tmp):
+    data = os.path.join(tmp, "signals")
+    d = Daemon(data)
+    try:
+        d.call("CreateJob", {"job": {"id": "slow", "executor": {
+            "type": "shell", "command": ["sh", "-c", "sleep 3021"]}}})
+        d.call("RunJob", {"job_id": "slow"})
+        wait_for(lambda: pids_with("sleep 3021"), 5)
+        d.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        check("after one SIGTERM a running attempt gets its grace period",
+              d.proc.poll() is None and pids_with("sleep 3021"), d.proc.poll())
+        start = time.time()
+        d.proc.send_signal(signal.SIGTERM)
+        try:
+            code = d.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        check("a second SIGTERM stops what runs at once and exits 0",
+              code == 0 and time.time() - start < 4, code)
+        check("nothing the job started survives", wait_for(lambda: not pids_with("sleep 3021"), 3),
+              pids_with("sleep 3021"))
+    finally:
+        d.stop(signal.SIGKILL)
+    d = Daemon(data)
+    try:
+        runs = runs_of(d, "slow")
+        check("the attempt stopped by the second signal is recorded INTERRUPTED",
+              runs and runs[0]["status"] == "INTERRUPTED", runs)
+    finally:
+        d.stop()
+
+
 def main():
     if not os.path.exists(BIN):
         check("binary exists", False, BIN)
@@ -371,7 +429,7 @@ def main():
     finally:
         code = d.stop()
         check("SIGTERM stops the daemon cleanly (exit 0)", code == 0, code)
-    for test in (test_auth, test_kill_and_restart):
+    for test in (test_auth, test_kill_and_restart, test_second_signal):
         try:
             test(tmp)
         except Exception as e:

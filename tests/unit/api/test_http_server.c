@@ -29,6 +29,7 @@ struct fixture {
     int port;
     GString *reply; /* what the client read */
     int requests;
+    int64_t elapsed_ms; /* how long the client's exchange took */
 };
 
 static void handler(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -163,6 +164,49 @@ static void test_oversized_body_gets_413(void **state)
     g_string_free(f.reply, TRUE);
 }
 
+static void client_announces_huge_body(struct fixture *f)
+{
+    /* 1 GB announced, 10 bytes sent: the answer must not wait for the rest. */
+    const char *req = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n"
+                      "0123456789";
+    gint64 start = g_get_monotonic_time();
+    exchange(f, req, strlen(req));
+    f->elapsed_ms = (g_get_monotonic_time() - start) / 1000;
+}
+
+static void client_chunked_too_long(struct fixture *f)
+{
+    GString *req =
+        g_string_new("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 8; i++) {
+        g_string_append(req, "200\r\n"); /* 512 bytes a chunk */
+        for (int j = 0; j < 512; j++)
+            g_string_append_c(req, 'y');
+        g_string_append(req, "\r\n");
+    }
+    g_string_append(req, "0\r\n\r\n");
+    exchange(f, req->str, req->len);
+    g_string_free(req, TRUE);
+}
+
+static void test_announced_huge_body_is_refused_at_once(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct http_server_config config = {.host = "127.0.0.1", .max_body = 1024};
+    run_with_client(&f, &config, client_announces_huge_body);
+    assert_non_null(strstr(f.reply->str, "HTTP/1.1 413"));
+    /* No handler call, and the reply came long before the 5 s read timeout. */
+    assert_int_equal(f.requests, 0);
+    assert_true(f.elapsed_ms < 2000);
+    g_string_free(f.reply, TRUE);
+
+    run_with_client(&f, &config, client_chunked_too_long);
+    assert_int_equal(f.requests, 0);
+    assert_non_null(strstr(f.reply->str, "HTTP/1.1 413"));
+    g_string_free(f.reply, TRUE);
+}
+
 static void client_silent(struct fixture *f)
 {
     /* Half a request line, then nothing: the server must hang up. */
@@ -202,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_reaches_handler),
         cmocka_unit_test(test_oversized_body_gets_413),
+        cmocka_unit_test(test_announced_huge_body_is_refused_at_once),
         cmocka_unit_test(test_idle_client_is_dropped),
         cmocka_unit_test(test_bad_address),
     };
