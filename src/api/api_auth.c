@@ -203,7 +203,7 @@ static int claim_tenant(const struct auth_principal *p, json_t *object, const ch
 }
 
 static int check_tenant(struct api_call *call, const struct policy *policy, json_t *body,
-                        bool job_exists, struct http_response *resp)
+                        struct http_response *resp)
 {
     const struct auth_principal *p = &call->principal;
     switch (policy->tenant) {
@@ -214,7 +214,6 @@ static int check_tenant(struct api_call *call, const struct policy *policy, json
         return claim_tenant(p, body, "campaign_id", resp);
     case TENANT_JOB: {
         json_t *job = json_object_get(body, "job");
-        (void)job_exists;
         return json_is_object(job) ? claim_tenant(p, job, "job.campaign_id", resp) : 0;
     }
     case TENANT_DENY:
@@ -256,7 +255,7 @@ int api_call_begin(struct daemon *d, struct api_call *call, json_t *body,
                      id);
         return -EPERM;
     }
-    if (p->has_campaign_id && check_tenant(call, &policy, body, before != NULL, resp) < 0) {
+    if (p->has_campaign_id && check_tenant(call, &policy, body, resp) < 0) {
         json_decref(before);
         return -EPERM;
     }
@@ -282,7 +281,10 @@ static int audit_append(struct daemon *d, const char *target, json_t *before, js
     struct api_call *call = current;
     char *before_text = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char *after_text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_t *campaign = json_object_get(after ? after : before, "campaign_id");
+    /* The target's tenant: from after, or before (RunJob's after is the run). */
+    json_t *campaign = json_object_get(after, "campaign_id");
+    if (!json_is_integer(campaign))
+        campaign = json_object_get(before, "campaign_id");
     struct store_audit entry = {
         .at_ms = daemon_now_ms(),
         .actor_id = call->principal.id,

@@ -408,8 +408,9 @@ def test_audit(w):
     w.d.call("RunJob", {"job_id": run_job}, token=w.tokens["operator"])
     status, body = w.d.call("ListAuditLog", {"job_id": run_job})
     runs = [e for e in body.get("entries", []) if e["action"] == "RunJob"]
-    check("RunJob is audited with the run as after", runs and runs[0]["after"]["run"]["job_id"]
-          == run_job, body)
+    check("RunJob is audited with the run as after, in the job's tenant",
+          runs and runs[0]["after"]["run"]["job_id"] == run_job
+          and runs[0]["campaign_id"] == 1, body)
     status, body = w.d.call("GetJob", {"job_id": "nope"}, token=w.tokens["viewer"])
     status, body = w.d.call("ListAuditLog", {"actor": "t1-viewer"})
     check("reads and refused calls leave no audit entry", body.get("entries") == [], body)
