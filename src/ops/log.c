@@ -50,16 +50,27 @@ static void write_json(FILE *out, const char *ts, const char *level, const char 
     json_decref(line);
 }
 
+/* TEXT on one line: a client's bytes (a token name, a job id) must not
+ * start a forged log line. */
+static void put_flat(FILE *out, const char *text)
+{
+    for (const char *c = text; *c; c++)
+        fputc((unsigned char)*c < 0x20 ? ' ' : *c, out);
+}
+
 static void write_text(FILE *out, const char *ts, const char *level, const char *msg,
                        json_t *fields)
 {
-    fprintf(out, "time=%s level=%s msg=\"%s\"", ts, level, msg);
+    fprintf(out, "time=%s level=%s msg=\"", ts, level);
+    put_flat(out, msg);
+    fputc('"', out);
     const char *key;
     json_t *value;
     json_object_foreach(fields, key, value)
     {
         char *v = json_is_string(value) ? NULL : json_dumps(value, JSON_ENCODE_ANY);
-        fprintf(out, " %s=%s", key, v ? v : json_string_value(value));
+        fprintf(out, " %s=", key);
+        put_flat(out, v ? v : json_string_value(value));
         free(v);
     }
     fputc('\n', out);

@@ -73,6 +73,10 @@ static void test_text_lines(void **state)
     assert_string_equal(line, "time=2026-11-27T09:00:00.123Z level=warn msg=\"hello\" "
                               "path=/d/admin-token n=3\n");
     g_free(line);
+    line = capture(LOG_FORMAT_TEXT, json_pack("{ss}", "name", "x\nlevel=error"), "a\nb");
+    assert_string_equal(line, "time=2026-11-27T09:00:00.123Z level=warn msg=\"a b\" "
+                              "name=x level=error\n"); /* one line: no forged entry */
+    g_free(line);
     enum log_format f;
     assert_int_equal(log_format_from_string("text", &f), 0);
     assert_int_equal(f, LOG_FORMAT_TEXT);
