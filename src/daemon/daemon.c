@@ -23,6 +23,7 @@
 #include "api/api.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
+#include "jobsdir/jobsdir.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
@@ -781,6 +782,9 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         return r;
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
+    if (d->config.jobs_dir &&
+        (r = jobsdir_start(d, d->config.jobs_dir, &d->jobsdir, err, err_size)) < 0)
+        return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
     d->sigterm.data = d->sigint.data = d;
@@ -816,6 +820,7 @@ static void daemon_release(struct daemon *d)
     if (d->to_start)
         g_array_free(d->to_start, TRUE);
     g_free(d->groups_path);
+    jobsdir_free(d->jobsdir);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the lock */
     g_queue_clear_full(&d->deferred, g_free);
@@ -842,12 +847,13 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"listen", required_argument, NULL, 'l'},
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
+        {"jobs-dir", required_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), NULL};
     char *listen_host = NULL;
     int c;
     optind = 1;
@@ -858,9 +864,11 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.data_dir = optarg;
         } else if (c == 'm') {
             d->config.max_in_flight = atoi(optarg);
+        } else if (c == 'j') {
+            d->config.jobs_dir = optarg;
         } else {
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N]\n");
+                            "[--max-in-flight N] [--jobs-dir DIR]\n");
             g_free(d);
             return 2;
         }

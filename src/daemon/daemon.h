@@ -35,6 +35,7 @@ struct daemon_config {
     int max_in_flight;       /* 0: no cap */
     int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
     const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    const char *jobs_dir;    /* --jobs-dir: a watched folder of job files, or NULL */
 };
 
 struct daemon {
@@ -59,6 +60,7 @@ struct daemon {
     int lock_fd;      /* holds flock(DATA/lock) while the daemon runs */
     bool batch;       /* a scheduler pass's transaction is open */
     GArray *to_start; /* run ids recorded in the open batch, to start after it */
+    struct jobsdir *jobsdir; /* --jobs-dir, or NULL */
 };
 
 /* Unix ms now. */
@@ -74,7 +76,7 @@ json_t *daemon_job_view(struct daemon *d, const struct store_job *job);
 /* A stored run as the API shows it (SPEC section 8); a new reference. */
 json_t *daemon_run_view(const struct store_run *run);
 
-/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N]`. */
+/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N] [--jobs-dir DIR]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);
 
 #endif
