@@ -30,6 +30,7 @@ static const struct command {
     {"events", cli_events_main, "events [--follow]: the live event stream"},
     {"graph", cli_graph_main, "graph [JOB] [--dot]: the dependency graph"},
     {"token", cli_token_main, "token create|list|revoke: API tokens"},
+    {"jobs-dir", cli_jobsdir_main, "jobs-dir status: the watched job folder's last reload"},
     {"import-crontab", cli_import_crontab_main, "import-crontab FILE: a crontab's entries as jobs"},
     {"cron", cli_cron_main, "cron next EXPR: preview when a schedule fires"},
     {"version", version_main, "print the version"},

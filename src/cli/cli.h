@@ -41,6 +41,9 @@ int cli_token_main(int argc, char **argv, FILE *in, FILE *out);
 /* `ovsched graph [JOB] [--direction up|down|both] [--depth N] [--dot]`. */
 int cli_graph_main(int argc, char **argv, FILE *in, FILE *out);
 
+/* `ovsched jobs-dir status`: the watched job folder's last reload. */
+int cli_jobsdir_main(int argc, char **argv, FILE *in, FILE *out);
+
 /* `ovsched import-crontab FILE [--tz ZONE] [--dry-run|--json]`. */
 int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out);
 

@@ -148,8 +148,7 @@ static int rpc(const struct cli_client *client, const char *method, json_t *requ
     return r;
 }
 
-int cli_rpc(const struct cli_client *client, const char *method, json_t *request,
-            json_t **ret_body)
+int cli_rpc(const struct cli_client *client, const char *method, json_t *request, json_t **ret_body)
 {
     return rpc(client, method, request, ret_body, NULL, 0);
 }

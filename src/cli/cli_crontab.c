@@ -235,7 +235,8 @@ static void parse_entry(struct parse_state *st, int line, const char *text)
         char *word = g_ascii_strdown(p, (gssize)len);
         p += len;
         if (strcmp(word, "@reboot") == 0) {
-            note(st, line, false, "@reboot is not supported (ovsched has no boot trigger): skipped");
+            note(st, line, false,
+                 "@reboot is not supported (ovsched has no boot trigger): skipped");
             g_free(word);
             return;
         }

@@ -33,12 +33,12 @@ static const char events_usage[] =
 struct sse {
     FILE *out;
     bool json;
-    GString *line;   /* the line being read */
-    GString *data;   /* data: lines of the message being read */
-    char *event;     /* event: of the message being read */
-    char *id;        /* id: of the message being read */
-    char *last_id;   /* the last id dispatched: Last-Event-ID on reconnect */
-    bool last_cr;    /* the previous byte was CR (a CRLF's LF is not a new line) */
+    GString *line; /* the line being read */
+    GString *data; /* data: lines of the message being read */
+    char *event;   /* event: of the message being read */
+    char *id;      /* id: of the message being read */
+    char *last_id; /* the last id dispatched: Last-Event-ID on reconnect */
+    bool last_cr;  /* the previous byte was CR (a CRLF's LF is not a new line) */
     long printed;
     bool connected; /* a stream was open once: later failures are drops */
 };
@@ -160,8 +160,8 @@ static int stream_once(const struct events_args *a, struct sse *s)
     CURL *curl = curl_easy_init();
     char *url = stream_url(a, curl), curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: text/event-stream");
-    char *auth = a->client.token ? g_strdup_printf("Authorization: Bearer %s", a->client.token)
-                                 : NULL;
+    char *auth =
+        a->client.token ? g_strdup_printf("Authorization: Bearer %s", a->client.token) : NULL;
     char *resume = s->last_id ? g_strdup_printf("Last-Event-ID: %s", s->last_id) : NULL;
     if (auth)
         headers = curl_slist_append(headers, auth);
@@ -212,9 +212,12 @@ int cli_events_main(int argc, char **argv, FILE *in, FILE *out)
 {
     (void)in;
     static const struct option options[] = {
-        {"follow", no_argument, NULL, OPT_FOLLOW}, {"since", required_argument, NULL, OPT_SINCE},
-        {"types", required_argument, NULL, OPT_TYPES}, {"job", required_argument, NULL, OPT_JOB},
-        CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0},
+        {"follow", no_argument, NULL, OPT_FOLLOW},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"types", required_argument, NULL, OPT_TYPES},
+        {"job", required_argument, NULL, OPT_JOB},
+        CLI_COMMON_OPTIONS,
+        {NULL, 0, NULL, 0},
     };
     struct events_args a = {0};
     cli_client_init(&a.client);

@@ -57,8 +57,8 @@ static void print_dot(json_t *graph, FILE *out)
     json_t *v;
     json_array_foreach(json_object_get(graph, "nodes"), i, v)
     {
-        const char *status = str(v, "last_run_status") ? str(v, "last_run_status")
-                                                       : str(v, "status");
+        const char *status =
+            str(v, "last_run_status") ? str(v, "last_run_status") : str(v, "status");
         char *id = dot_quote(str(v, "id"));
         char *label = g_strdup_printf("%s\\n%s", str(v, "id"), status ? status : "");
         char *qlabel = dot_quote(label);
@@ -87,8 +87,8 @@ static void print_text(json_t *graph, FILE *out)
         fprintf(out, "level %zu: %s\n", i, ids ? ids : "");
         g_free(ids);
     }
-    static const char *const headers[] = {"JOB", "NAME", "STATUS", "LAST RUN", "NEXT RUN",
-                                          "DEPENDS ON"};
+    static const char *const headers[] = {"JOB",      "NAME",     "STATUS",
+                                          "LAST RUN", "NEXT RUN", "DEPENDS ON"};
     struct cli_table *t = cli_table_new(G_N_ELEMENTS(headers), headers, NULL);
     json_array_foreach(json_object_get(graph, "nodes"), i, v)
     {
@@ -100,9 +100,12 @@ static void print_text(json_t *graph, FILE *out)
             if (g_strcmp0(str(e, "to"), str(v, "id")) == 0)
                 g_string_append_printf(deps, "%s%s", deps->len ? " " : "", str(e, "from"));
         }
-        const char *cells[] = {str(v, "id"),     str(v, "name"),
-                               str(v, "status"), str(v, "last_run_status"),
-                               str(v, "next_run_time"), deps->str};
+        const char *cells[] = {str(v, "id"),
+                               str(v, "name"),
+                               str(v, "status"),
+                               str(v, "last_run_status"),
+                               str(v, "next_run_time"),
+                               deps->str};
         cli_table_add(t, cells);
         g_string_free(deps, TRUE);
     }

@@ -84,8 +84,8 @@ static int put_job(const struct cli_client *client, json_t *job, FILE *out)
     const char *id = json_string_value(json_object_get(job, "id"));
     char err[1024];
     json_t *body = NULL;
-    int r = cli_rpc_quiet(client, "CreateJob", json_pack("{sO}", "job", job), &body, err,
-                          sizeof(err));
+    int r =
+        cli_rpc_quiet(client, "CreateJob", json_pack("{sO}", "job", job), &body, err, sizeof(err));
     const char *done = "created";
     if (r == CLI_EXIT_CONFLICT && g_str_has_prefix(err, "already_exists")) {
         done = "updated";
@@ -120,7 +120,8 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
             continue;
         if (c == OPT_TZ)
             copts.timezone = optarg;
-        else if (c == OPT_PREFIX && g_regex_match_simple("^[A-Za-z0-9][A-Za-z0-9_.-]*$", optarg, 0, 0))
+        else if (c == OPT_PREFIX &&
+                 g_regex_match_simple("^[A-Za-z0-9][A-Za-z0-9_.-]*$", optarg, 0, 0))
             copts.prefix = optarg;
         else if (c == OPT_DRY_RUN)
             dry_run = true;
@@ -152,7 +153,8 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
         json_t *wrapped = json_array();
         size_t i;
         json_t *job;
-        json_array_foreach(jobs, i, job) json_array_append_new(wrapped, json_pack("{sO}", "job", job));
+        json_array_foreach(jobs, i, job)
+            json_array_append_new(wrapped, json_pack("{sO}", "job", job));
         json_t *all = json_pack("{so sO}", "jobs", wrapped, "notes", notes);
         cli_print_json(out, all);
         json_decref(all);

@@ -123,26 +123,56 @@ static int parse_flags(int argc, char **argv, struct job_flags *f, struct cli_cl
         if (cli_client_option(client, c, optarg))
             continue;
         switch (c) {
-        case OPT_ID: f->id = optarg; break;
-        case OPT_NAME: f->name = optarg; break;
-        case OPT_CRON: f->cron = optarg; break;
-        case OPT_INTERVAL: f->interval = optarg; break;
-        case OPT_AT: f->at = optarg; break;
-        case OPT_TZ: f->tz = optarg; break;
-        case OPT_COMMAND: f->command = optarg; break;
-        case OPT_STATUS: f->status = optarg; break;
-        case OPT_TIMEOUT: f->timeout = optarg; break;
-        case OPT_OWNER: f->owner = optarg; break;
-        case OPT_CAMPAIGN: f->campaign = optarg; break;
-        case OPT_MAX_ATTEMPTS: f->max_attempts = optarg; break;
-        case OPT_VERSION: f->version = optarg; break;
-        case OPT_ALL: f->all = true; break;
+        case OPT_ID:
+            f->id = optarg;
+            break;
+        case OPT_NAME:
+            f->name = optarg;
+            break;
+        case OPT_CRON:
+            f->cron = optarg;
+            break;
+        case OPT_INTERVAL:
+            f->interval = optarg;
+            break;
+        case OPT_AT:
+            f->at = optarg;
+            break;
+        case OPT_TZ:
+            f->tz = optarg;
+            break;
+        case OPT_COMMAND:
+            f->command = optarg;
+            break;
+        case OPT_STATUS:
+            f->status = optarg;
+            break;
+        case OPT_TIMEOUT:
+            f->timeout = optarg;
+            break;
+        case OPT_OWNER:
+            f->owner = optarg;
+            break;
+        case OPT_CAMPAIGN:
+            f->campaign = optarg;
+            break;
+        case OPT_MAX_ATTEMPTS:
+            f->max_attempts = optarg;
+            break;
+        case OPT_VERSION:
+            f->version = optarg;
+            break;
+        case OPT_ALL:
+            f->all = true;
+            break;
         case OPT_LABEL:
             if (!strchr(optarg, '='))
                 return usage_error(usage, "--label: expected KEY=VALUE, got '%s'", optarg);
             g_ptr_array_add(f->labels, optarg);
             break;
-        case OPT_DEPENDS: g_ptr_array_add(f->depends, optarg); break;
+        case OPT_DEPENDS:
+            g_ptr_array_add(f->depends, optarg);
+            break;
         case OPT_PAGE:
         case OPT_PAGE_SIZE:
             if (positive(optarg) < 0)
@@ -150,8 +180,11 @@ static int parse_flags(int argc, char **argv, struct job_flags *f, struct cli_cl
                                    optarg);
             *(c == OPT_PAGE ? &f->page : &f->page_size) = positive(optarg);
             break;
-        case CLI_OPT_HELP: fputs(usage, stdout); return -1;
-        default: return usage_error(usage, NULL, NULL);
+        case CLI_OPT_HELP:
+            fputs(usage, stdout);
+            return -1;
+        default:
+            return usage_error(usage, NULL, NULL);
         }
     }
     if (f->campaign && !g_regex_match_simple("^-?[0-9]+$", f->campaign, 0, 0))
@@ -312,8 +345,8 @@ static const char *str(json_t *obj, const char *key)
 
 static void print_job_table(json_t *jobs, FILE *out)
 {
-    static const char *const headers[] = {"ID", "NAME", "STATUS", "SCHEDULE", "TZ", "NEXT RUN",
-                                          "COMMAND"};
+    static const char *const headers[] = {"ID", "NAME",     "STATUS", "SCHEDULE",
+                                          "TZ", "NEXT RUN", "COMMAND"};
     static const int widths[] = {40, 30, 0, 30, 0, 0, COMMAND_WIDTH};
     struct cli_table *t = cli_table_new(G_N_ELEMENTS(headers), headers, widths);
     size_t i;
@@ -354,7 +387,17 @@ static void print_job(json_t *job, FILE *out)
     print_field(out, "dependencies:", json_object_get(scheduling_of(job), "dependencies"));
     fprintf(out, "%-14s %s: %s\n", "executor:", str(json_object_get(job, "executor"), "type"),
             command ? command : "-");
-    print_field(out, "labels:", json_object_get(job, "labels"));
+    GString *labels = g_string_new(NULL);
+    const char *key;
+    json_t *value;
+    json_object_foreach(json_object_get(job, "labels"), key, value)
+    {
+        char *text = cli_cell_text(value);
+        g_string_append_printf(labels, "%s%s=%s", labels->len ? " " : "", key, text ? text : "");
+        g_free(text);
+    }
+    fprintf(out, "%-14s %s\n", "labels:", labels->len ? labels->str : "-");
+    g_string_free(labels, TRUE);
     print_field(out, "next_run_time:", json_object_get(job, "next_run_time"));
     print_field(out, "version:", json_object_get(job, "version"));
     print_field(out, "created_at:", json_object_get(job, "created_at"));
@@ -400,7 +443,7 @@ static void print_paging(json_t *body, FILE *out)
 struct verb_ctx {
     struct cli_client client;
     struct job_flags flags;
-    int nargs;    /* positional arguments after the verb */
+    int nargs; /* positional arguments after the verb */
     char **args;
     FILE *in, *out;
 };
@@ -561,8 +604,7 @@ static int job_set_status(struct verb_ctx *v, const char *verb, const char *meth
 {
     int r = need_id(v, verb, 1);
     return r ? r
-             : call_and_print(v, method, json_pack("{ss}", "job_id", v->args[0]), "job",
-                              print_job);
+             : call_and_print(v, method, json_pack("{ss}", "job_id", v->args[0]), "job", print_job);
 }
 
 static int job_pause(struct verb_ctx *v)
@@ -583,7 +625,8 @@ static void print_status(json_t *body, FILE *out)
         snprintf(key, sizeof(key), "%s:", keys[i]);
         print_field(out, key, json_object_get(body, keys[i]));
     }
-    json_t *current = json_object_get(body, "current_run"), *last = json_object_get(body, "last_run");
+    json_t *current = json_object_get(body, "current_run"),
+           *last = json_object_get(body, "last_run");
     fprintf(out, "%-14s %s %s\n", "current_run:", str(current, "id") ? str(current, "id") : "-",
             str(current, "status") ? str(current, "status") : "");
     fprintf(out, "%-14s %s %s %s\n", "last_run:", str(last, "id") ? str(last, "id") : "-",
@@ -613,7 +656,7 @@ static const struct verb {
     const char *name;
     int (*run)(struct verb_ctx *v);
 } verbs[] = {
-    {"create", job_create}, {"get", job_get},     {"list", job_list},
+    {"create", job_create}, {"get", job_get},       {"list", job_list},
     {"update", job_update}, {"delete", job_delete}, {"run", job_run},
     {"pause", job_pause},   {"resume", job_resume}, {"status", job_status},
 };

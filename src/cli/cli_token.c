@@ -28,8 +28,8 @@ static int usage(const char *what, const char *arg)
 static void print_tokens(json_t *tokens, FILE *out)
 {
     static const char *const headers[] = {"ID", "NAME", "ROLE", "CAMPAIGN", "CREATED", "REVOKED"};
-    static const char *const keys[] = {"id", "name", "role", "campaign_id", "created_at",
-                                       "revoked_at"};
+    static const char *const keys[] = {"id",          "name",       "role",
+                                       "campaign_id", "created_at", "revoked_at"};
     struct cli_table *t = cli_table_new(G_N_ELEMENTS(headers), headers, NULL);
     size_t i;
     json_t *token;

@@ -34,7 +34,10 @@ enum { CLI_OPT_SERVER = 1000, CLI_OPT_TOKEN, CLI_OPT_JSON, CLI_OPT_HELP };
 #define CLI_COMMON_OPTIONS                                                                         \
     {"server", required_argument, NULL, CLI_OPT_SERVER},                                           \
         {"token", required_argument, NULL, CLI_OPT_TOKEN},                                         \
-        {"json", no_argument, NULL, CLI_OPT_JSON}, {"help", no_argument, NULL, CLI_OPT_HELP }
+        {"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
+    {                                                                                              \
+        "help", no_argument, NULL, CLI_OPT_HELP                                                    \
+    }
 
 /* Defaults from the environment. */
 void cli_client_init(struct cli_client *client);

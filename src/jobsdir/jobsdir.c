@@ -113,14 +113,15 @@ static json_t *file_job(const char *dir, const char *name, struct failure *f)
         return NULL;
     }
     job = json_object_get(root, "job");
-    job = json_is_object(job) ? json_deep_copy(job) : json_is_object(root) ? json_incref(root) : NULL;
+    job = json_is_object(job)    ? json_deep_copy(job)
+          : json_is_object(root) ? json_incref(root)
+                                 : NULL;
     json_decref(root);
     if (!job) {
         fail(f, name, "job: required, an object ({\"job\": {...}})");
         return NULL;
     }
-    static const char *const view_keys[] = {"version", "created_at", "updated_at",
-                                            "next_run_time"};
+    static const char *const view_keys[] = {"version", "created_at", "updated_at", "next_run_time"};
     for (size_t i = 0; i < G_N_ELEMENTS(view_keys); i++)
         json_object_del(job, view_keys[i]);
     if (!json_object_get(job, "id")) {
@@ -181,8 +182,7 @@ static gint compare_names(gconstpointer a, gconstpointer b)
 }
 
 /* Step 1: every file, validated together.  BY_ID: id -> struct wanted. */
-static int read_folder(struct jobsdir *dir, GPtrArray *wanted, GHashTable *by_id,
-                       struct failure *f)
+static int read_folder(struct jobsdir *dir, GPtrArray *wanted, GHashTable *by_id, struct failure *f)
 {
     GError *gerr = NULL;
     GDir *folder = g_dir_open(dir->path, 0, &gerr);
@@ -362,8 +362,8 @@ static int collect_owned(const struct store_job *job, void *userdata)
         return 0; /* most jobs: no parse */
     json_t *doc = json_loads(job->json, 0, NULL);
     if (is_folder_job(doc)) {
-        const char *file = json_string_value(
-            json_object_get(json_object_get(doc, "metadata"), "source_file"));
+        const char *file =
+            json_string_value(json_object_get(json_object_get(doc, "metadata"), "source_file"));
         g_hash_table_replace(dir->owned, g_strdup(job->id), g_strdup(file ? file : "?"));
     }
     json_decref(doc);
@@ -422,8 +422,8 @@ json_t *jobsdir_status(const struct jobsdir *dir)
 {
     if (!dir)
         return json_pack("{sb}", "enabled", 0);
-    return json_pack("{sb ss sb so so sI so so sI sI sI sI}", "enabled", 1, "path", dir->path,
-                     "ok", dir->error == NULL, "error",
+    return json_pack("{sb ss sb so so sI so so sI sI sI sI}", "enabled", 1, "path", dir->path, "ok",
+                     dir->error == NULL, "error",
                      dir->error ? json_string(dir->error) : json_null(), "file",
                      dir->error_file ? json_string(dir->error_file) : json_null(), "jobs",
                      (json_int_t)g_hash_table_size(dir->owned), "last_reload_at",
