@@ -60,7 +60,8 @@ struct daemon {
     int lock_fd;      /* holds flock(DATA/lock) while the daemon runs */
     bool batch;       /* a scheduler pass's transaction is open */
     GArray *to_start; /* run ids recorded in the open batch, to start after it */
-    struct jobsdir *jobsdir; /* --jobs-dir, or NULL */
+    /* the watched job folder (--jobs-dir), or NULL */
+    struct jobsdir *jobsdir;
 };
 
 /* Unix ms now. */
