@@ -65,16 +65,40 @@ static void print_event(struct sse *s)
     s->printed++;
 }
 
+/* The server's own messages: `close` (this client fell behind: reconnect
+ * and resume) and `resync` (the events after our position were pruned, or
+ * the log was reset: say so, and go on from the log's latest event). */
+static bool control_message(struct sse *s)
+{
+    bool resync = g_strcmp0(s->event, "resync") == 0;
+    if (!resync && g_strcmp0(s->event, "close") != 0)
+        return false;
+    json_t *body = json_loads(s->data->str, 0, NULL);
+    const char *message = json_string_value(json_object_get(body, "message"));
+    fprintf(stderr, "ovsched: the server ended the stream (%s): %s\n", s->event,
+            message ? message : s->data->str);
+    json_t *latest = json_object_get(body, "latest_seq");
+    if (resync && json_is_integer(latest)) {
+        g_free(s->last_id);
+        s->last_id = g_strdup_printf("%lld", (long long)json_integer_value(latest));
+    }
+    json_decref(body);
+    return true;
+}
+
 static void dispatch(struct sse *s)
 {
-    if (s->id) {
-        g_free(s->last_id);
-        s->last_id = g_strdup(s->id);
-    }
-    if (s->data->len) {
-        if (s->data->str[s->data->len - 1] == '\n')
-            g_string_truncate(s->data, s->data->len - 1);
-        print_event(s);
+    if (s->data->len && s->data->str[s->data->len - 1] == '\n')
+        g_string_truncate(s->data, s->data->len - 1);
+    if (control_message(s)) {
+        /* not an event: no position to remember */
+    } else {
+        if (s->id) {
+            g_free(s->last_id);
+            s->last_id = g_strdup(s->id);
+        }
+        if (s->data->len)
+            print_event(s);
     }
     g_string_truncate(s->data, 0);
     g_clear_pointer(&s->event, g_free);
@@ -134,13 +158,16 @@ struct events_args {
     const char *since, *types, *job;
 };
 
-static char *stream_url(const struct events_args *a, CURL *curl)
+/* After a drop the position is the last event seen: `since` says it too,
+ * for servers that prefer the query to Last-Event-ID. */
+static char *stream_url(const struct events_args *a, const char *last_id, CURL *curl)
 {
     GString *url = g_string_new(a->client.server);
     if (url->len && url->str[url->len - 1] == '/')
         g_string_truncate(url, url->len - 1);
     g_string_append(url, "/v1/events");
-    const char *keys[] = {"since", "types", "job_id"}, *values[] = {a->since, a->types, a->job};
+    const char *keys[] = {"since", "types", "job_id"},
+               *values[] = {last_id ? last_id : a->since, a->types, a->job};
     char sep = '?';
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
         if (!values[i])
@@ -158,7 +185,7 @@ static char *stream_url(const struct events_args *a, CURL *curl)
 static int stream_once(const struct events_args *a, struct sse *s)
 {
     CURL *curl = curl_easy_init();
-    char *url = stream_url(a, curl), curl_err[CURL_ERROR_SIZE] = "";
+    char *url = stream_url(a, s->last_id, curl), curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: text/event-stream");
     char *auth =
         a->client.token ? g_strdup_printf("Authorization: Bearer %s", a->client.token) : NULL;

@@ -64,7 +64,11 @@ class Stub(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
-        if n == 1:  # two events, a comment, CRLF line ends in the second, then a drop
+        if "since=999" in self.path:  # as the events branch answers a pruned position
+            chunks = ["event: resync\ndata: %s\n\n" % json.dumps(
+                {"type": "resync", "message": "since is ahead of the event log",
+                 "since": 999, "oldest_seq": 1, "latest_seq": 3})]
+        elif n == 1:  # two events, a comment, CRLF line ends in the second, then a drop
             chunks = [": keep-alive\n\n",
                       "id: 1\nevent: scheduler.job_started\ndata: %s\n\n"
                       % json.dumps(envelope(1, "scheduler.job_started", "a")),
@@ -143,8 +147,8 @@ def test_events():
           and "job_id=a%20b" in first[0], first)
     check("the token is sent on the stream", first[2] == "Bearer tok", first)
     second = Stub.connections[1] if len(Stub.connections) > 1 else (None, None, None)
-    check("reconnects after a drop with Last-Event-ID of the last event",
-          second[1] == "2", Stub.connections)
+    check("reconnects after a drop with Last-Event-ID of the last event (and since=)",
+          second[1] == "2" and "since=2&" in (second[0] or ""), Stub.connections)
 
     del Stub.connections[:]
     rc, out, err = cli("events")
@@ -153,6 +157,9 @@ def test_events():
     check("events for a person: seq, time, type, job, status",
           len(lines) == 2 and lines[0].split()[:5] ==
           ["1", "2026-11-26T09:00:01.412Z", "scheduler.job_started", "a", "COMPLETED"], out)
+    rc, out, err = cli("events", "--since", "999")
+    check("a resync from the server is reported, not printed as an event",
+          rc == 0 and out == "" and "(resync): since is ahead" in err, (rc, out, err))
     rc, out, err = cli("events", "--follow", "--server", "http://127.0.0.1:1")
     check("events against no server: exit 3 (no endless retry)", rc == 3, (rc, err))
 
