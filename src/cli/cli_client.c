@@ -99,7 +99,7 @@ static int rpc(const struct cli_client *client, const char *method, json_t *requ
                json_t **ret_body, char *err, size_t err_size)
 {
     char *url = g_strdup_printf("%s%s%s", client->server,
-                                g_str_has_suffix(client->server, "/") ? RPC_PREFIX + 1 : RPC_PREFIX,
+                                g_str_has_suffix(client->server, "/") ? &RPC_PREFIX[1] : RPC_PREFIX,
                                 method);
     char *payload = json_dumps(request, JSON_COMPACT);
     json_decref(request);
