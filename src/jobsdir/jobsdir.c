@@ -37,7 +37,9 @@ struct jobsdir {
     char *error_file; /* the file it names, or NULL */
     int64_t last_reload_at_ms, last_applied_at_ms;
     unsigned reloads, created, updated, deleted;
-    int open_handles; /* freed by the last close callback when start fails */
+    unsigned files;           /* job files the last reload read */
+    int64_t last_duration_us; /* how long the last reload took */
+    int open_handles;         /* freed by the last close callback when start fails */
 };
 
 enum op { OP_NONE, OP_CREATE, OP_UPDATE };
@@ -298,8 +300,9 @@ static void announce(struct jobsdir *dir, const struct failure *failure)
     (void)dir, (void)failure; /* events: emit here */
 }
 
-static void record(struct jobsdir *dir, int r, const struct failure *f)
+static void record(struct jobsdir *dir, int r, const struct failure *f, int64_t started_us)
 {
+    dir->last_duration_us = g_get_monotonic_time() - started_us;
     g_clear_pointer(&dir->error, g_free);
     g_clear_pointer(&dir->error_file, g_free);
     dir->reloads++;
@@ -310,12 +313,16 @@ static void record(struct jobsdir *dir, int r, const struct failure *f)
         log_line("error", "reload refused, nothing changed: %s", f->message);
     } else {
         dir->last_applied_at_ms = dir->last_reload_at_ms;
+        log_line("info", "applied %u files in %.1f ms: %u created, %u updated, %u deleted",
+                 dir->files, (double)dir->last_duration_us / 1000.0, dir->created, dir->updated,
+                 dir->deleted);
     }
     announce(dir, r < 0 ? f : NULL);
 }
 
 int jobsdir_reload(struct jobsdir *dir)
 {
+    int64_t started_us = g_get_monotonic_time();
     GPtrArray *wanted = g_ptr_array_new_with_free_func((GDestroyNotify)wanted_free);
     GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
     GHashTable *by_id = g_hash_table_new(g_str_hash, g_str_equal);
@@ -334,7 +341,8 @@ int jobsdir_reload(struct jobsdir *dir)
     }
     if (r == 0)
         apply_to_schedule(dir, wanted, gone);
-    record(dir, r, &f);
+    dir->files = wanted->len;
+    record(dir, r, &f, started_us);
     g_hash_table_destroy(by_id);
     g_ptr_array_free(wanted, TRUE);
     g_ptr_array_free(gone, TRUE);
@@ -422,15 +430,19 @@ json_t *jobsdir_status(const struct jobsdir *dir)
 {
     if (!dir)
         return json_pack("{sb}", "enabled", 0);
-    return json_pack("{sb ss sb so so sI so so sI sI sI sI}", "enabled", 1, "path", dir->path, "ok",
-                     dir->error == NULL, "error",
-                     dir->error ? json_string(dir->error) : json_null(), "file",
-                     dir->error_file ? json_string(dir->error_file) : json_null(), "jobs",
-                     (json_int_t)g_hash_table_size(dir->owned), "last_reload_at",
-                     time_or_null(dir->last_reload_at_ms), "last_applied_at",
-                     time_or_null(dir->last_applied_at_ms), "reloads", (json_int_t)dir->reloads,
-                     "created", (json_int_t)dir->created, "updated", (json_int_t)dir->updated,
-                     "deleted", (json_int_t)dir->deleted);
+    json_t *status =
+        json_pack("{sb ss sb so so sI so so sI sI sI sI}", "enabled", 1, "path", dir->path, "ok",
+                  dir->error == NULL, "error", dir->error ? json_string(dir->error) : json_null(),
+                  "file", dir->error_file ? json_string(dir->error_file) : json_null(), "jobs",
+                  (json_int_t)g_hash_table_size(dir->owned), "last_reload_at",
+                  time_or_null(dir->last_reload_at_ms), "last_applied_at",
+                  time_or_null(dir->last_applied_at_ms), "reloads", (json_int_t)dir->reloads,
+                  "created", (json_int_t)dir->created, "updated", (json_int_t)dir->updated,
+                  "deleted", (json_int_t)dir->deleted);
+    json_object_set_new(status, "files", json_integer(dir->files));
+    json_object_set_new(status, "last_reload_ms",
+                        json_real((double)(dir->last_duration_us / 100) / 10.0));
+    return status;
 }
 
 void jobsdir_free(struct jobsdir *dir)

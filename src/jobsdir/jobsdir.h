@@ -49,8 +49,8 @@ int jobsdir_start(struct daemon *d, const char *path, struct jobsdir **ret_dir, 
 int jobsdir_reload(struct jobsdir *dir);
 
 /* The state for the status API: {"enabled", "path", "ok", "error", "file",
- * "jobs", "last_reload_at", "last_applied_at", "reloads", "created",
- * "updated", "deleted"}.  DIR may be NULL ({"enabled": false}).  New reference. */
+ * "jobs", "files", "last_reload_at", "last_applied_at", "last_reload_ms",
+ * "reloads", "created", "updated", "deleted"}.  DIR may be NULL ({"enabled": false}).  New reference. */
 json_t *jobsdir_status(const struct jobsdir *dir);
 
 /* Free DIR's memory; its handles must be closed.  Accepts NULL. */
