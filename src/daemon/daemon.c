@@ -782,8 +782,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         return r;
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
-    if (d->config.jobs_dir &&
-        (r = jobsdir_start(d, d->config.jobs_dir, &d->jobsdir, err, err_size)) < 0)
+    if (d->jobs_dir_path &&
+        (r = jobsdir_start(d, d->jobs_dir_path, &d->jobsdir, err, err_size)) < 0)
         return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
@@ -853,7 +853,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), NULL};
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
     char *listen_host = NULL;
     int c;
     optind = 1;
@@ -865,7 +865,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         } else if (c == 'm') {
             d->config.max_in_flight = atoi(optarg);
         } else if (c == 'j') {
-            d->config.jobs_dir = optarg;
+            d->jobs_dir_path = optarg;
         } else {
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
                             "[--max-in-flight N] [--jobs-dir DIR]\n");

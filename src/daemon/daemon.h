@@ -35,7 +35,6 @@ struct daemon_config {
     int max_in_flight;       /* 0: no cap */
     int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
     const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
-    const char *jobs_dir;    /* --jobs-dir: a watched folder of job files, or NULL */
 };
 
 struct daemon {
@@ -60,7 +59,8 @@ struct daemon {
     int lock_fd;      /* holds flock(DATA/lock) while the daemon runs */
     bool batch;       /* a scheduler pass's transaction is open */
     GArray *to_start; /* run ids recorded in the open batch, to start after it */
-    /* the watched job folder (--jobs-dir), or NULL */
+    /* the watched job folder (--jobs-dir): its path and state, or NULL */
+    const char *jobs_dir_path;
     struct jobsdir *jobsdir;
 };
 
