@@ -41,6 +41,8 @@ struct sse {
     bool last_cr;  /* the previous byte was CR (a CRLF's LF is not a new line) */
     long printed;
     bool connected; /* a stream was open once: later failures are drops */
+    bool follow;    /* --follow: a drop is retried, said once per outage */
+    int drops;      /* failed connections in a row */
 };
 
 static void print_event(struct sse *s)
@@ -206,19 +208,27 @@ static int stream_once(const struct events_args *a, struct sse *s)
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     int r = CLI_EXIT_OK;
-    if (status == 200)
+    if (status == 200) {
         s->connected = true;
+        s->drops = 0;
+    }
     if (cr == CURLE_HTTP_RETURNED_ERROR) {
         fprintf(stderr, "ovsched: %s: HTTP %ld\n", url, status);
         r = cli_exit_for_error(status, NULL);
     } else if (cr != CURLE_OK && status == 0) {
-        fprintf(stderr, "ovsched: cannot reach %s: %s\n", a->client.server,
-                *curl_err ? curl_err : curl_easy_strerror(cr));
+        if (!s->follow || !s->connected)
+            fprintf(stderr, "ovsched: cannot reach %s: %s\n", a->client.server,
+                    *curl_err ? curl_err : curl_easy_strerror(cr));
+        else if (s->drops == 0)
+            fprintf(stderr, "ovsched: event stream lost (%s): reconnecting\n",
+                    *curl_err ? curl_err : curl_easy_strerror(cr));
         r = CLI_EXIT_UNREACHABLE;
-    } else if (cr != CURLE_OK) {
-        fprintf(stderr, "ovsched: event stream interrupted: %s\n",
-                *curl_err ? curl_err : curl_easy_strerror(cr));
+    } else if (cr != CURLE_OK && (!s->follow || s->drops == 0)) {
+        fprintf(stderr, "ovsched: event stream interrupted: %s%s\n",
+                *curl_err ? curl_err : curl_easy_strerror(cr), s->follow ? ": reconnecting" : "");
     }
+    if (cr != CURLE_OK)
+        s->drops++;
     /* A message cut off by the disconnect is dropped: the server sends it
      * again after Last-Event-ID. */
     g_string_truncate(s->line, 0);
@@ -276,7 +286,7 @@ int cli_events_main(int argc, char **argv, FILE *in, FILE *out)
                 events_usage);
         return CLI_EXIT_USAGE;
     }
-    struct sse s = {.out = out, .json = a.client.json};
+    struct sse s = {.out = out, .json = a.client.json, .follow = a.follow};
     s.line = g_string_new(NULL);
     s.data = g_string_new(NULL);
     int r;
