@@ -18,7 +18,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
@@ -41,7 +43,8 @@ class Daemon:
         self.log_path = data + ".log"
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", data] + list(args),
+            [BIN, "serve", "--data", data] +
+            (list(args) if "--listen" in args else ["--listen", "127.0.0.1:0"] + list(args)),
             stdout=subprocess.PIPE, stderr=self.log, text=True,
             env=dict(os.environ, **(env or {})))
         line = self.proc.stdout.readline()
@@ -427,6 +430,54 @@ def test_import_crontab(tmp, d):
         for j in d.call("ListJobs", {"page_size": 1000})["jobs"]))
 
 
+def has_event_stream(base):
+    """True when the daemon serves GET /v1/events (the `events` branch)."""
+    try:
+        with urllib.request.urlopen(base + "/v1/events?since=0", timeout=2) as resp:
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return False
+    except OSError:  # a stream that stays open: it exists
+        return True
+
+
+def test_events_live(tmp):
+    """`events --follow` against the real daemon, across a restart: every
+    event once, in order, resumed with Last-Event-ID."""
+    data = os.path.join(tmp, "events")
+    d = Daemon(data)
+    if not has_event_stream(d.base):
+        print("SKIP: events --follow against the daemon (no /v1/events in this build)")
+        d.stop()
+        return
+    port = d.base.rsplit(":", 1)[1]
+    follower = subprocess.Popen([BIN, "events", "--follow", "--json", "--server", d.base],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    reader = threading.Thread(target=lambda: [seen.append(json.loads(l)) for l in
+                                              follower.stdout], daemon=True)
+    reader.start()
+    try:
+        cli("job", "create", "--id", "ev", "--command", "true", server=d.base)
+        cli("job", "run", "ev", server=d.base)
+        poll(lambda: any(e["type"] == "scheduler.job_completed" for e in seen))
+        d.stop()
+        d = Daemon(data, ["--listen", "127.0.0.1:" + port])
+        cli("job", "pause", "ev", server=d.base)
+        poll(lambda: any(e["type"] == "scheduler.job_paused" for e in seen), timeout=15)
+        seqs = [e["metadata"]["seq"] for e in seen]
+        types = [e["type"].split(".")[1] for e in seen]
+        check("events --follow: every event once, in order, across a daemon restart",
+              seqs == list(range(1, len(seqs) + 1)) and types[0] == "job_created"
+              and "job_completed" in types and types[-1] == "job_paused", seen)
+    finally:
+        follower.kill()
+        follower.wait()
+        follower.stdout.close()
+        follower.stderr.close()
+        d.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ovsched-cli-")
     d = None
@@ -438,6 +489,7 @@ def main():
         check("the daemon stopped cleanly", d.proc.returncode == 0, d.stderr()[-2000:])
         test_token(tmp)
         test_jobs_dir(tmp)
+        test_events_live(tmp)
     except Exception as e:  # a crash of the test itself is a failure, not a pass
         check("test ran to the end", False, repr(e))
     finally:
