@@ -10,7 +10,7 @@
 #include "cli/internal.h"
 
 static const char token_usage[] =
-    "usage: ovsched token create --role admin|operator|viewer [--name NAME] [--campaign N]\n"
+    "usage: ovsched token create --name NAME --role admin|operator|viewer [--campaign N]\n"
     "       ovsched token list\n"
     "       ovsched token revoke ID\n"
     "common options: --server URL (OVSCHED_SERVER), --token T (OVSCHED_TOKEN), --json\n";
@@ -99,12 +99,12 @@ int cli_token_main(int argc, char **argv, FILE *in, FILE *out)
     json_t *request = NULL, *body = NULL;
     const char *method = NULL;
     if (strcmp(verb, "create") == 0 && nargs == 0) {
-        if (!role)
-            return usage("create: --role is required (admin, operator or viewer)", NULL);
+        if (!role || !name)
+            return usage("create: --name and --role are required (role: admin, operator or "
+                         "viewer)",
+                         NULL);
         method = "CreateToken";
-        request = json_pack("{ss}", "role", role);
-        if (name)
-            json_object_set_new(request, "name", json_string(name));
+        request = json_pack("{ss ss}", "name", name, "role", role);
         if (campaign)
             json_object_set_new(request, "campaign_id",
                                 json_integer(g_ascii_strtoll(campaign, NULL, 10)));

@@ -25,6 +25,10 @@ import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
+# Every daemon here runs with an admin token and every call sends it: the
+# daemon on main accepts that as it is, and so will one with the auth branch
+# (which makes a token up when none is given).
+TOKEN = "cli-test-admin-token"
 failures = 0
 
 
@@ -40,13 +44,14 @@ def check(name, ok, detail=""):
 
 class Daemon:
     def __init__(self, data, args=(), env=None):
+        env = dict({"OVSCHED_ADMIN_TOKEN": TOKEN}, **(env or {}))
         self.log_path = data + ".log"
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data", data] +
             (list(args) if "--listen" in args else ["--listen", "127.0.0.1:0"] + list(args)),
             stdout=subprocess.PIPE, stderr=self.log, text=True,
-            env=dict(os.environ, **(env or {})))
+            env=dict(os.environ, **env))
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:
             raise RuntimeError("daemon did not start: " + line)
@@ -55,6 +60,7 @@ class Daemon:
     def call(self, method, body=None):
         req = urllib.request.Request(self.base + RPC + method,
                                      data=json.dumps(body or {}).encode(), method="POST")
+        req.add_header("Authorization", "Bearer " + TOKEN)
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
 
@@ -78,7 +84,7 @@ def cli(*args, server=None, stdin=None, env=None):
     """Run the client; returns (exit code, stdout, stderr)."""
     full_env = dict(os.environ)
     full_env.pop("OVSCHED_SERVER", None)
-    full_env.pop("OVSCHED_TOKEN", None)
+    full_env["OVSCHED_TOKEN"] = TOKEN
     full_env.update(env or {})
     argv = [BIN] + list(args)
     if server:
@@ -234,7 +240,7 @@ def test_job_commands(d):
 def test_token(tmp):
     d = Daemon(os.path.join(tmp, "auth"), env={"OVSCHED_ADMIN_TOKEN": "s3cret"})
     try:
-        rc, out, err = cli("job", "list", server=d.base)
+        rc, out, err = cli("job", "list", server=d.base, env={"OVSCHED_TOKEN": ""})
         check("no token: exit 6", rc == 6 and "unauthenticated" in err, (rc, err))
         rc, out, err = cli("job", "list", "--token", "wrong", server=d.base)
         check("a wrong token: exit 6", rc == 6, (rc, err))
@@ -433,7 +439,9 @@ def test_import_crontab(tmp, d):
 def has_event_stream(base):
     """True when the daemon serves GET /v1/events (the `events` branch)."""
     try:
-        with urllib.request.urlopen(base + "/v1/events?since=0", timeout=2) as resp:
+        req = urllib.request.Request(base + "/v1/events?since=0")
+        req.add_header("Authorization", "Bearer " + TOKEN)
+        with urllib.request.urlopen(req, timeout=2) as resp:
             return resp.status == 200
     except urllib.error.HTTPError:
         return False
@@ -451,7 +459,8 @@ def test_events_live(tmp):
         d.stop()
         return
     port = d.base.rsplit(":", 1)[1]
-    follower = subprocess.Popen([BIN, "events", "--follow", "--json", "--server", d.base],
+    follower = subprocess.Popen([BIN, "events", "--follow", "--json", "--server", d.base,
+                                 "--token", TOKEN],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
     reader = threading.Thread(target=lambda: [seen.append(json.loads(l)) for l in

@@ -197,8 +197,10 @@ def test_token():
           (rc, Stub.rpc_bodies[-1:]))
     rc, out, err = cli("token", "revoke", "nope")
     check("token revoke of an unknown token: exit 4", rc == 4 and "not_found" in err, (rc, err))
-    rc, out, err = cli("token", "create")
+    rc, out, err = cli("token", "create", "--name", "x")
     check("token create without --role: exit 2", rc == 2, (rc, err))
+    rc, out, err = cli("token", "create", "--role", "viewer")
+    check("token create without --name: exit 2", rc == 2, (rc, err))
 
 
 def main():
