@@ -278,6 +278,8 @@ static void apply_to_schedule(struct jobsdir *dir, GPtrArray *wanted, GPtrArray 
         sched_job_put(d->sched, &spec, now);
         g_hash_table_replace(dir->owned, g_strdup(w->doc->id), g_strdup(w->file));
         *(w->op == OP_CREATE ? &dir->created : &dir->updated) += 1;
+        /* events: events_job(d->events, EVENTS_JOB_CREATED or _UPDATED, w->doc->id,
+         * w->doc->campaign_id, w->doc->status) once the events branch is merged */
         log_line("info", "%s %s from %s", w->op == OP_CREATE ? "created" : "updated", w->doc->id,
                  w->file);
     }
@@ -286,6 +288,7 @@ static void apply_to_schedule(struct jobsdir *dir, GPtrArray *wanted, GPtrArray 
         sched_job_remove(d->sched, id);
         g_hash_table_remove(d->jobs, id);
         log_line("info", "deleted %s (its file is gone)", id);
+        /* events: events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED") */
         g_hash_table_remove(dir->owned, id);
     }
     dir->deleted = gone->len;
