@@ -269,6 +269,11 @@ def folder_job(cron, command="echo hi", **extra):
 
 def test_jobs_dir(tmp):
     jobs = os.path.join(tmp, "jobs")
+    p = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--data",
+                        os.path.join(tmp, "nodir"), "--jobs-dir", jobs],
+                       capture_output=True, text=True, timeout=30)
+    check("--jobs-dir that is not a folder: the daemon refuses to start",
+          p.returncode == 1 and "not a folder" in p.stderr, (p.returncode, p.stderr))
     os.mkdir(jobs)
     write(os.path.join(jobs, "alpha.json"), folder_job("0 1 * * *"))
     write(os.path.join(jobs, "beta.json"), folder_job("0 2 * * *", id="beta-job"))
@@ -363,6 +368,20 @@ def test_jobs_dir(tmp):
         d.stop()
     check("the daemon stopped cleanly (no sanitizer report)", d.proc.returncode == 0
           and "ERROR: " not in d.stderr(), d.stderr()[-2000:])
+
+    # A bad file at start-up: the daemon serves, reports it, changes nothing.
+    write(os.path.join(jobs, "alpha.json"), folder_job("0 0 * * *"))
+    write(os.path.join(jobs, "zeta.json"), folder_job("not cron"))
+    d = Daemon(os.path.join(tmp, "dir"), ["--jobs-dir", jobs])
+    try:
+        status = d.call("GetJobsDirStatus")
+        check("a bad file at start-up: the daemon starts and reports it",
+              not status["ok"] and status["file"] == "zeta.json", status)
+        check("... and keeps the jobs as they were",
+              ids() == ["alpha", "api-job", "delta"] and cron_of("alpha") == "45 1 * * *",
+              (ids(), cron_of("alpha")))
+    finally:
+        d.stop()
 
 
 CRONTAB = r"""# m h dom mon dow command
