@@ -270,8 +270,6 @@ static void apply_flags(json_t *job, const struct job_flags *f)
     }
     if (f->timeout)
         json_object_set_new(child(job, "executor"), "timeout", json_string(f->timeout));
-    if (!json_object_get(job, "executor"))
-        json_object_set_new(job, "executor", json_pack("{ss}", "type", "noop"));
 }
 
 /* The job object of a document read from PATH ("-": IN): `{"job": {...}}` or
@@ -472,6 +470,10 @@ static int job_create(struct verb_ctx *v)
     if (!job)
         return CLI_EXIT_USAGE;
     apply_flags(job, &v->flags);
+    /* A job made from flags alone without --command is a manual or noop job; a
+     * document keeps what it says, so the server names what it lacks. */
+    if (!v->nargs && !json_object_get(job, "executor"))
+        json_object_set_new(job, "executor", json_pack("{ss}", "type", "noop"));
     return call_and_print(v, "CreateJob", json_pack("{so}", "job", job), "job", print_job);
 }
 
