@@ -7,19 +7,24 @@
  * nothing is sent either, so `ovsched import-crontab c --json > jobs.json`
  * can be reviewed first.  Otherwise each job is created; one that exists
  * already (the same entry imported before: ids are stable) is updated, so
- * importing twice is harmless.  A crontab with an invalid line imports
+ * importing twice is harmless.  With --out-dir the documents are written as
+ * DIR/<id>.json files instead, ready for a folder `serve --jobs-dir` watches
+ * (each written to a temporary name and renamed, so the daemon never reads a
+ * half-written file).  A crontab with an invalid line imports
  * nothing (exit 1), as crontab(1) refuses to install one.
  */
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
 #include "cli/internal.h"
 
 static const char import_usage[] =
-    "usage: ovsched import-crontab FILE|- [--tz ZONE] [--prefix P] [--dry-run | --json]\n"
+    "usage: ovsched import-crontab FILE|- [--tz ZONE] [--prefix P] [--dry-run | --json | "
+    "--out-dir DIR]\n"
     "                              [--server URL] [--token T]\n";
 
-enum { OPT_TZ = 1, OPT_PREFIX, OPT_DRY_RUN };
+enum { OPT_TZ = 1, OPT_PREFIX, OPT_DRY_RUN, OPT_OUT_DIR };
 
 static char *read_all(const char *path, FILE *in)
 {
@@ -78,6 +83,39 @@ static void print_plan(json_t *jobs, FILE *out)
     cli_table_free(t);
 }
 
+/* Write each job as DIR/<id>.json.  Returns an exit code. */
+static int write_files(const char *dir, json_t *jobs, FILE *out)
+{
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
+        fprintf(stderr, "ovsched: --out-dir %s: %s\n", dir, g_strerror(errno));
+        return CLI_EXIT_FAILED;
+    }
+    size_t i;
+    json_t *job;
+    json_array_foreach(jobs, i, job)
+    {
+        const char *id = json_string_value(json_object_get(job, "id"));
+        char *name = g_strdup_printf("%s.json", id);
+        char *path = g_build_filename(dir, name, NULL),
+             *tmp = g_strdup_printf("%s/.%s.tmp", dir, name);
+        json_t *doc = json_pack("{sO}", "job", job);
+        int r = json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (r == 0 && rename(tmp, path) < 0)
+            r = -1;
+        if (r < 0)
+            fprintf(stderr, "ovsched: cannot write %s: %s\n", path, g_strerror(errno));
+        else
+            fprintf(out, "wrote %s\n", path);
+        json_decref(doc);
+        g_free(name);
+        g_free(path);
+        g_free(tmp);
+        if (r < 0)
+            return CLI_EXIT_FAILED;
+    }
+    return CLI_EXIT_OK;
+}
+
 /* Create JOB, or update it when it exists.  Returns an exit code. */
 static int put_job(const struct cli_client *client, json_t *job, FILE *out)
 {
@@ -106,6 +144,7 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
         {"tz", required_argument, NULL, OPT_TZ},
         {"prefix", required_argument, NULL, OPT_PREFIX},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"out-dir", required_argument, NULL, OPT_OUT_DIR},
         CLI_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -113,6 +152,7 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
     cli_client_init(&client);
     struct cli_crontab_options copts = {0};
     bool dry_run = false;
+    const char *out_dir = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -125,6 +165,8 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
             copts.prefix = optarg;
         else if (c == OPT_DRY_RUN)
             dry_run = true;
+        else if (c == OPT_OUT_DIR)
+            out_dir = optarg;
         else if (c == CLI_OPT_HELP) {
             fputs(import_usage, out);
             return CLI_EXIT_OK;
@@ -165,6 +207,8 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
     } else if (errors) {
         fprintf(stderr, "ovsched: %s: not imported: fix the lines above first\n", path);
         r = CLI_EXIT_FAILED;
+    } else if (out_dir) {
+        r = write_files(out_dir, jobs, out);
     } else {
         size_t i;
         json_t *job;

@@ -506,6 +506,29 @@ def test_events_live(tmp):
         d.stop()
 
 
+def test_import_into_jobs_dir(tmp):
+    """import-crontab --out-dir writes job files a watched folder picks up."""
+    path = os.path.join(tmp, "crontab2")
+    with open(path, "w") as f:
+        f.write(CRONTAB)
+    jobs = os.path.join(tmp, "jobs2")
+    os.mkdir(jobs)
+    d = Daemon(os.path.join(tmp, "import-dir"), ["--jobs-dir", jobs])
+    try:
+        rc, out, err = cli("import-crontab", path, "--out-dir", jobs)
+        files = sorted(f for f in os.listdir(jobs) if f.endswith(".json"))
+        check("import-crontab --out-dir writes one <id>.json per entry",
+              rc == 0 and len(files) == 4 and out.count("wrote ") == 4, (rc, out, err, files))
+
+        def live():
+            listed = d.call("ListJobs", {"page_size": 100})["jobs"]
+            return sorted(j["id"] + ".json" for j in listed) if len(listed) == 4 else None
+        check("... and the watched folder makes them live jobs", poll(live) == files, live())
+        check("... with nothing refused", d.call("GetJobsDirStatus")["ok"] is True)
+    finally:
+        d.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ovsched-cli-")
     d = None
@@ -517,6 +540,7 @@ def main():
         check("the daemon stopped cleanly", d.proc.returncode == 0, d.stderr()[-2000:])
         test_token(tmp)
         test_jobs_dir(tmp)
+        test_import_into_jobs_dir(tmp)
         test_events_live(tmp)
     except Exception as e:  # a crash of the test itself is a failure, not a pass
         check("test ran to the end", False, repr(e))
