@@ -33,6 +33,10 @@ int cli_jobsdir_main(int argc, char **argv, FILE *in, FILE *out)
     static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     struct cli_client client;
     cli_client_init(&client);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+        fputs(jobsdir_usage, out);
+        return CLI_EXIT_OK;
+    }
     if (argc < 2 || strcmp(argv[1], "status") != 0) {
         fputs(jobsdir_usage, stderr);
         return CLI_EXIT_USAGE;
