@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
@@ -136,13 +137,38 @@ static struct job_doc *parse_job(struct daemon *d, json_t *job, int64_t anchor_m
     return doc;
 }
 
-/* Give DOC's schedule to the core and remember its document. */
+/* Give DOC's schedule to the core. */
 static void activate(struct daemon *d, struct job_doc *doc, int64_t now_ms)
 {
     struct sched_job_spec spec;
     job_doc_take_spec(doc, &spec);
-    g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
     sched_job_put(d->sched, &spec, now_ms);
+}
+
+/* DOC as the store keeps it: the document and its digest (job_digest.h).
+ * Release with record_release(). */
+struct record {
+    struct store_job job;
+    char *text;
+    GByteArray *digest;
+};
+
+static void record_of(const struct job_doc *doc, struct record *rec)
+{
+    rec->text = json_dumps(doc->json, JSON_COMPACT);
+    rec->digest = job_digest_encode(doc);
+    rec->job = (struct store_job){.id = doc->id,
+                                  .campaign_id = doc->campaign_id,
+                                  .status = doc->status,
+                                  .json = rec->text,
+                                  .digest = rec->digest->data,
+                                  .digest_len = rec->digest->len};
+}
+
+static void record_release(struct record *rec)
+{
+    free(rec->text);
+    g_byte_array_unref(rec->digest);
 }
 
 static void create_job(struct daemon *d, json_t *body, struct http_response *resp)
@@ -151,15 +177,12 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
     struct job_doc *doc = parse_job(d, json_object_get(body, "job"), now, resp);
     if (!doc)
         return;
-    char *text = json_dumps(doc->json, JSON_COMPACT);
-    struct store_job rec = {.id = doc->id,
-                            .campaign_id = doc->campaign_id,
-                            .status = doc->status,
-                            .json = text,
-                            .created_at_ms = now};
+    struct record rec;
+    record_of(doc, &rec);
+    rec.job.created_at_ms = now;
     struct store_error err = {0};
-    int r = store_job_create(d->store, &rec, &err);
-    free(text);
+    int r = store_job_create(d->store, &rec.job, &err);
+    record_release(&rec);
     if (r == -EEXIST)
         reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
     else if (r < 0)
@@ -190,15 +213,12 @@ static int requested_version(json_t *body, json_t *job, int64_t *ret, struct htt
 static int store_update(struct daemon *d, struct job_doc *doc, int64_t expected,
                         struct http_response *resp)
 {
-    char *text = json_dumps(doc->json, JSON_COMPACT);
-    struct store_job rec = {.id = doc->id,
-                            .campaign_id = doc->campaign_id,
-                            .status = doc->status,
-                            .json = text,
-                            .updated_at_ms = daemon_now_ms()};
+    struct record rec;
+    record_of(doc, &rec);
+    rec.job.updated_at_ms = daemon_now_ms();
     struct store_error err = {0};
-    int r = store_job_update(d->store, &rec, expected, NULL, &err);
-    free(text);
+    int r = store_job_update(d->store, &rec.job, expected, NULL, &err);
+    record_release(&rec);
     if (r == -ESTALE)
         reply_error(resp, r,
                     "job.version: job '%s' changed since version %lld; read it again and retry",
@@ -254,7 +274,6 @@ static void delete_job(struct daemon *d, json_t *body, struct http_response *res
         return;
     }
     sched_job_remove(d->sched, id);
-    g_hash_table_remove(d->jobs, id);
     reply_json(resp, 200, json_pack("{sb}", "success", 1));
 }
 
@@ -398,10 +417,12 @@ static void list_job_runs(struct daemon *d, json_t *body, struct http_response *
     int64_t page, size;
     if (!id || paging(body, &page, &size, resp) < 0)
         return;
-    if (!g_hash_table_contains(d->jobs, id)) {
+    struct store_job job;
+    if (store_job_get(d->store, id, &job, NULL) < 0) {
         reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
         return;
     }
+    store_job_release(&job);
     struct store_run_list list;
     struct store_error err = {0};
     int r = store_run_list(d->store, id, (page - 1) * size, size, &list, &err);
@@ -416,14 +437,20 @@ static void list_job_runs(struct daemon *d, json_t *body, struct http_response *
     store_run_list_release(&list);
 }
 
-/* The document of the job BODY.job_id names, or NULL after a 400 or 404 reply. */
+/* The stored document of the job BODY.job_id names (a new reference), or
+ * NULL after a 400 or 404 reply. */
 static json_t *find_job(struct daemon *d, json_t *body, const char **ret_id,
                         struct http_response *resp)
 {
     const char *id = need_string(body, "job_id", resp);
     if (!id)
         return NULL;
-    json_t *doc = g_hash_table_lookup(d->jobs, id);
+    struct store_job job;
+    json_t *doc = NULL;
+    if (store_job_get(d->store, id, &job, NULL) == 0) {
+        doc = json_loads(job.json, 0, NULL);
+        store_job_release(&job);
+    }
     if (!doc)
         reply_error(resp, -ENOENT, "job_id: no job '%s'", id);
     *ret_id = id;
@@ -470,6 +497,7 @@ static void get_job_status(struct daemon *d, json_t *body, struct http_response 
                                    : json_null(),
                          "current_run", current, "last_run", last, "retry", retry, "blocked_by",
                          "reason", reason ? json_string(reason) : json_null()));
+    json_decref(doc);
 }
 
 static void set_status(struct daemon *d, json_t *body, const char *status,
@@ -479,7 +507,8 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
     json_t *doc = find_job(d, body, &id, resp);
     if (!doc)
         return;
-    json_t *copy = json_deep_copy(doc);
+    json_t *copy = doc;
+    strip_view_keys(copy);
     json_object_set_new(copy, "status", json_string(status));
     struct job_doc *parsed = NULL;
     struct store_job old;

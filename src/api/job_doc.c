@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -225,6 +226,10 @@ static int check_executor(struct job_doc *doc, struct job_doc_error *err)
     else if (strcmp(type, "event") != 0 && strcmp(type, "noop") != 0)
         return fail(err, "executor.type: '%s' is not one of shell, http, event, noop", type);
     doc->executor_type = json_string_value(json_object_get(ex, "type"));
+    if (r == 0) {
+        doc->executor_text = json_dumps(ex, JSON_COMPACT);
+        r = doc->executor_text ? 0 : -ENOMEM;
+    }
     return r;
 }
 
@@ -302,18 +307,19 @@ static int check_policies(json_t *sched, struct sched_job_spec *spec, struct job
     return 0;
 }
 
-static int parse_cron(const char *text, const char *field, struct sched_job_spec *spec,
+static int parse_cron(const char *text, const char *field, struct job_doc *doc,
                       struct job_doc_error *err)
 {
     struct cron_error cerr;
     char message[256];
-    int r = cron_expr_parse(text, strlen(text), &spec->expr, &cerr);
+    int r = cron_expr_parse(text, strlen(text), &doc->spec.expr, &cerr);
     if (r == -ENOMEM)
         return r;
     if (r < 0) {
         cron_error_format(&cerr, message, sizeof(message));
         return fail(err, "metadata.scheduling.%s: %s", field, message);
     }
+    doc->schedule_text = g_strdup(text);
     return 0;
 }
 
@@ -348,12 +354,12 @@ static int check_schedule(struct job_doc *doc, struct tz_cache *zones, int64_t n
     if ((r = check_retry(sched, &doc->spec.retry, err)) < 0 ||
         (r = check_policies(sched, &doc->spec, err)) < 0)
         return r;
-    if (cron && (r = parse_cron(cron, "cron", &doc->spec, err)) < 0)
+    if (cron && (r = parse_cron(cron, "cron", doc, err)) < 0)
         return r;
     if (interval) {
         char every[96];
         snprintf(every, sizeof(every), "@every %s", interval);
-        if ((r = parse_cron(every, "interval", &doc->spec, err)) < 0)
+        if ((r = parse_cron(every, "interval", doc, err)) < 0)
             return r;
     }
     if (at) {
@@ -377,6 +383,7 @@ static int check_schedule(struct job_doc *doc, struct tz_cache *zones, int64_t n
                         "%stimezone: '%.64s' is not a time zone name (e.g. "
                         "America/New_York)",
                         path, effective);
+        doc->zone_name = g_strdup(effective);
     }
     doc->spec.anchor_at = now_ms / 1000;
     return 0;
@@ -401,6 +408,7 @@ int job_doc_parse(json_t *job, struct tz_cache *zones, int64_t now_ms, struct jo
         return r;
     }
     doc->spec.id = doc->id;
+    doc->spec.executor = doc->executor_text;
     doc->spec.paused = strcmp(doc->status, "ACTIVE") != 0;
     *ret_doc = doc;
     return 0;
@@ -417,6 +425,9 @@ void job_doc_free(struct job_doc *doc)
     if (!doc)
         return;
     cron_expr_free(doc->spec.expr);
+    g_free(doc->schedule_text);
+    g_free(doc->zone_name);
+    free(doc->executor_text);
     json_decref(doc->json);
     g_free(doc);
 }

@@ -38,6 +38,10 @@ struct job_doc {
     const char *status; /* ACTIVE, PAUSED, DISABLED, COMPLETED, FAILED */
     const char *executor_type;
     struct sched_job_spec spec; /* expr owned until job_doc_take_spec() */
+    /* What the spec was made from, for the digest (job_digest.h): */
+    char *schedule_text; /* the cron text, "@every <interval>", or NULL */
+    char *zone_name;     /* the zone spec.zone was resolved from, or NULL */
+    char *executor_text; /* compact JSON of `executor` (spec.executor), or NULL */
 };
 
 /* Validate JOB (borrowed) into a new doc.  ZONES resolves time zones; NOW_MS

@@ -48,6 +48,11 @@ struct cron_error {
 int cron_expr_parse(const char *text, size_t len, struct cron_expr **ret_expr,
                     struct cron_error *reterr);
 
+/* Expressions are shared: a million jobs with one schedule hold one parsed
+ * expression (the daemon's start-up interns them).  cron_expr_ref() adds a
+ * holder and returns EXPR; cron_expr_free() drops one and frees the
+ * expression with the last.  Not atomic: one thread owns them all. */
+struct cron_expr *cron_expr_ref(struct cron_expr *expr);
 void cron_expr_free(struct cron_expr *expr);
 
 /* Write "field 3 (day of month): 32 is out of range 1-31 (at offset 5)" into BUF. */

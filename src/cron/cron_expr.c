@@ -540,6 +540,7 @@ int cron_expr_parse(const char *text, size_t len, struct cron_expr **ret_expr,
     ps.expr = calloc(1, sizeof(*ps.expr));
     if (!ps.expr)
         return -ENOMEM;
+    ps.expr->refs = 1;
     int r = parse_zone_prefix(&ps, &p, end);
     while (r == 0 && p < end && is_space(*p))
         p++;
@@ -559,9 +560,16 @@ int cron_expr_parse(const char *text, size_t len, struct cron_expr **ret_expr,
     return 0;
 }
 
+struct cron_expr *cron_expr_ref(struct cron_expr *expr)
+{
+    if (expr)
+        expr->refs++;
+    return expr;
+}
+
 void cron_expr_free(struct cron_expr *expr)
 {
-    if (!expr)
+    if (!expr || --expr->refs > 0)
         return;
     free(expr->zone);
     free(expr);

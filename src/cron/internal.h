@@ -31,6 +31,7 @@ struct cron_expr {
     uint32_t dow_days[7]; /* [weekday of the 1st]: days 1-31 whose weekday is in dow */
     int64_t interval_s;   /* `@every`; 0 otherwise */
     char *zone;           /* CRON_TZ= prefix, or NULL */
+    unsigned refs;        /* holders; see cron_expr_ref() */
 };
 
 /* Days (bits 1..31) of YEAR-MONTH on which EXPR fires, after the DOM/DOW rule. */

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "jobsdir/jobsdir.h"
@@ -345,14 +346,14 @@ static int start_http(struct daemon *d, json_t *ex, struct task_ctx *tc, struct 
 /* Start the attempt's executor.  Returns 0, or an error with ERR filled. */
 static int start_task(struct daemon *d, const struct sched_run *run, struct exec_error *err)
 {
-    json_t *doc = g_hash_table_lookup(d->jobs, run->job_id);
-    json_t *ex = doc ? json_object_get(doc, "executor") : NULL;
+    const char *text = sched_run_executor(run);
+    json_t *ex = text ? json_loads(text, 0, NULL) : NULL;
     const char *type = ex ? json_string_value(json_object_get(ex, "type")) : "noop";
     struct task_ctx *tc = g_new(struct task_ctx, 1);
     struct exec_task *task = NULL;
     *tc = (struct task_ctx){d, run->id};
     int r;
-    if (!doc) {
+    if (!run->job) {
         snprintf(err->reason, sizeof(err->reason), "the job was deleted");
         r = -ENOENT;
     } else if (strcmp(type, "shell") == 0) {
@@ -363,6 +364,7 @@ static int start_task(struct daemon *d, const struct sched_run *run, struct exec
         /* noop, and event until the events issue delivers events */
         r = exec_noop_start(&d->loop, on_task_done, tc, &task);
     }
+    json_decref(ex);
     if (r < 0) {
         g_free(tc);
         return r;
@@ -561,30 +563,14 @@ json_t *daemon_run_view(const struct store_run *run)
 
 /* ---- start-up ------------------------------------------------------------ */
 
-struct loaded_job {
-    char *id;
-    char *json;
-    int64_t created_at_ms;
-    int64_t updated_at_ms;
+/* The start-up load: every stored job into the core, straight from the
+ * store's walk (no copy of the documents is kept). */
+struct loader {
+    struct daemon *d;
+    struct job_digest_decoder decoder;
+    int64_t now_ms;
+    unsigned loaded, from_document, invalid;
 };
-
-static int collect_job(const struct store_job *job, void *userdata)
-{
-    struct loaded_job *lj = g_new(struct loaded_job, 1);
-    lj->id = g_strdup(job->id);
-    lj->json = g_strdup(job->json);
-    lj->created_at_ms = job->created_at_ms;
-    lj->updated_at_ms = job->updated_at_ms;
-    g_ptr_array_add(userdata, lj);
-    return 0;
-}
-
-static void loaded_job_free(struct loaded_job *lj)
-{
-    g_free(lj->id);
-    g_free(lj->json);
-    g_free(lj);
-}
 
 /* Retry each interrupted run whose job's policy allows another attempt. */
 static void recover_runs(struct daemon *d, GArray *interrupted, int64_t now_ms)
@@ -599,30 +585,46 @@ static void recover_runs(struct daemon *d, GArray *interrupted, int64_t now_ms)
     }
 }
 
-/* Put one stored job into the core, resuming after its last settled slot. */
-static void load_job(struct daemon *d, struct loaded_job *lj, int64_t now_ms)
+/* JOB's spec from its document, for jobs stored without a usable digest. */
+static struct job_doc *spec_from_document(struct loader *l, const struct store_job *job,
+                                          struct sched_job_spec *spec)
 {
-    json_t *json = json_loads(lj->json, 0, NULL);
+    json_t *json = json_loads(job->json, 0, NULL);
     struct job_doc *doc = NULL;
     struct job_doc_error err;
-    if (!json || job_doc_parse(json, d->zones, lj->created_at_ms, &doc, &err) < 0) {
-        log_line("error", "stored job %s no longer validates: %s", lj->id,
+    if (!json || job_doc_parse(json, l->d->zones, job->created_at_ms, &doc, &err) < 0) {
+        log_line("error", "stored job %s no longer validates: %s", job->id,
                  json ? err.message : "invalid JSON");
         json_decref(json);
-        return;
+        return NULL;
     }
     json_decref(json);
+    job_doc_take_spec(doc, spec);
+    return doc;
+}
+
+/* Put one stored job into the core, resuming after its last settled slot. */
+static int load_job(const struct store_job *job, void *userdata)
+{
+    struct loader *l = userdata;
     struct sched_job_spec spec;
-    job_doc_take_spec(doc, &spec);
-    int64_t last_slot = 0;
-    if (store_job_last_slot(d->store, lj->id, &last_slot, NULL) < 0)
-        last_slot = 0;
+    struct job_doc *doc = NULL;
+    if (job_digest_decode(&l->decoder, job->id, job->digest, job->digest_len, &spec) < 0) {
+        if (!(doc = spec_from_document(l, job, &spec))) {
+            l->invalid++;
+            return 0;
+        }
+        l->from_document++;
+    }
     /* Every write computes the next slot from its own time, as the live
      * daemon does: slots before it (a pause, an old schedule) are not owed. */
-    spec.resume_after_ms = last_slot > lj->updated_at_ms ? last_slot : lj->updated_at_ms;
-    g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
-    sched_job_put(d->sched, &spec, now_ms);
+    spec.resume_after_ms = job->has_last_slot && job->last_slot_ms > job->updated_at_ms
+                               ? job->last_slot_ms
+                               : job->updated_at_ms;
+    sched_job_put(l->d->sched, &spec, l->now_ms);
     job_doc_free(doc);
+    l->loaded++;
+    return 0;
 }
 
 static void on_interrupted(const struct store_run *run, const char *previous, void *userdata)
@@ -645,17 +647,17 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
         g_array_free(interrupted, TRUE);
         return r;
     }
-    GPtrArray *jobs = g_ptr_array_new_with_free_func((GDestroyNotify)loaded_job_free);
-    r = store_job_foreach(d->store, collect_job, jobs, &serr);
+    struct loader loader = {.d = d, .now_ms = now};
+    job_digest_decoder_init(&loader.decoder, d->zones);
+    r = store_job_foreach(d->store, load_job, &loader, &serr);
+    job_digest_decoder_clear(&loader.decoder);
     if (r < 0) {
         snprintf(err, err_size, "cannot read jobs: %s", serr.message);
-        g_ptr_array_free(jobs, TRUE);
+        g_array_free(interrupted, TRUE);
         return r;
     }
-    for (guint i = 0; i < jobs->len; i++)
-        load_job(d, g_ptr_array_index(jobs, i), now);
-    log_line("info", "loaded %u jobs", jobs->len);
-    g_ptr_array_free(jobs, TRUE);
+    log_line("info", "loaded %u jobs (%u from their documents, %u invalid)", loader.loaded,
+             loader.from_document, loader.invalid);
     d->in_sched = true;
     recover_runs(d, interrupted, now);
     d->in_sched = false;
@@ -759,7 +761,6 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     struct sched_hooks hooks = {d, hook_run_start, hook_run_stop, hook_run_changed, hook_decision};
     d->sched = sched_new(&sc, &hooks);
     d->zones = tz_cache_new();
-    d->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
     d->tasks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     d->results =
         g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)result_free);
@@ -807,8 +808,6 @@ static void daemon_release(struct daemon *d)
     sched_free(d->sched);
     store_close(d->store);
     tz_cache_free(d->zones);
-    if (d->jobs)
-        g_hash_table_destroy(d->jobs);
     if (d->tasks)
         g_hash_table_destroy(d->tasks);
     if (d->results)

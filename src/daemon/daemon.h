@@ -47,7 +47,6 @@ struct daemon {
     struct exec_http *http_exec;
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;
-    GHashTable *jobs;    /* id -> json_t *: the stored document of each job */
     GHashTable *tasks;   /* run id -> struct exec_task *: attempts running */
     GHashTable *results; /* run id -> struct run_result *: the last attempt's */
     GHashTable *stored;  /* run ids already inserted in the store */

@@ -35,6 +35,7 @@ struct sched_job {
     int64_t starting_deadline_ms;
     int64_t timeout_ms;
     struct sched_retry_policy retry;
+    char *executor;
     struct heap_node timer; /* key: next fire, ms */
     struct cron_fire next;  /* valid while timer is queued */
     GList *runs;            /* runs not final, oldest first */
@@ -271,6 +272,7 @@ static void job_free(struct sched_job *job)
         ((struct sched_run *)l->data)->job = NULL;
     g_list_free(job->runs);
     cron_expr_free((struct cron_expr *)job->schedule.expr);
+    g_free(job->executor);
     g_free(job->id);
     g_free(job);
 }
@@ -330,6 +332,8 @@ int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_
     job->starting_deadline_ms = spec->starting_deadline_ms;
     job->timeout_ms = spec->timeout_ms;
     job->retry = spec->retry;
+    g_free(job->executor);
+    job->executor = g_strdup(spec->executor);
     job_schedule(sched, job, spec->resume_after_ms > 0 ? spec->resume_after_ms : now_ms);
     return 0;
 }
@@ -548,6 +552,11 @@ int sched_job_recover(struct sched *sched, const char *id, int attempts_done, in
 struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id)
 {
     return g_hash_table_lookup(sched->runs, &run_id);
+}
+
+const char *sched_run_executor(const struct sched_run *run)
+{
+    return run->job ? run->job->executor : NULL;
 }
 
 int sched_runs_running(const struct sched *sched)

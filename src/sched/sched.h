@@ -157,6 +157,8 @@ struct sched_job_spec {
     int64_t starting_deadline_ms; /* 0 = none */
     int64_t timeout_ms;           /* per attempt; 0 = none */
     struct sched_retry_policy retry;
+    const char *executor; /* what runs each attempt, opaque to the core (the daemon's
+                             executor JSON); copied; NULL: none */
 };
 
 struct sched;
@@ -205,6 +207,9 @@ int sched_run_finished(struct sched *sched, uint64_t run_id, enum sched_run_stat
  * stopped through run_stop.  Returns 0 or -ENOENT. */
 int sched_run_cancel(struct sched *sched, uint64_t run_id, int64_t now_ms);
 struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id);
+/* The executor text of RUN's job (sched_job_spec.executor), or NULL once the
+ * job was removed or when it has none. */
+const char *sched_run_executor(const struct sched_run *run);
 /* Runs that are RUNNING now. */
 int sched_runs_running(const struct sched *sched);
 

@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* The schema version store_sqlite.c migrates to. */
-#define STORE_SQLITE_SCHEMA_VERSION 2
+#define STORE_SQLITE_SCHEMA_VERSION 3
 
 struct store_ops {
     const char *name;

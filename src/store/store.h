@@ -121,7 +121,15 @@ struct store_job {
     int64_t version;     /* 1 at creation, +1 per update; output only */
     int64_t created_at_ms;
     int64_t updated_at_ms; /* output only: the last write's time */
-    void *mem;             /* owns the strings of a returned job; NULL in inputs */
+    /* The daemon's compact form of what it needs to schedule the job, opaque
+     * to the store: written by create and update (NULL clears it, so it never
+     * outlives the document it was made from), returned by store_job_foreach()
+     * only, where start-up reads it instead of parsing every document. */
+    const void *digest;
+    size_t digest_len;
+    bool has_last_slot; /* store_job_foreach() only: as store_job_last_slot() */
+    int64_t last_slot_ms;
+    void *mem; /* owns the strings of a returned job; NULL in inputs */
 };
 
 #define STORE_VERSION_ANY INT64_C(0) /* update whatever version is stored */
@@ -180,8 +188,9 @@ void store_job_list_release(struct store_job_list *list);
 typedef int store_job_cb(const struct store_job *job, void *userdata);
 
 /* Call CB for every job, in storage order (creation order in practice), with
- * a job whose strings are borrowed for the call: the start-up load of up to a
- * million jobs, one statement and no allocation per job.  CB must not call the
+ * a job whose strings and digest are borrowed for the call, and its
+ * last_slot_ms: the start-up load of up to a million jobs, one statement and
+ * no allocation per job.  CB must not call the
  * store (such calls fail with -EBUSY).  Returns 0, CB's non-zero value, or a
  * backend error. */
 int store_job_foreach(struct store *store, store_job_cb *cb, void *userdata,

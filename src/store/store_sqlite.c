@@ -113,6 +113,8 @@ static const char *const migrations[] = {
      * runs_live yet; list the live runs it may have left. */
     "INSERT OR IGNORE INTO runs_live (id)"
     "  SELECT id FROM runs WHERE status IN ('PENDING', 'RUNNING', 'RETRYING');",
+    /* 3: the daemon's digest of each job, read at start-up (store_job.digest). */
+    "ALTER TABLE jobs ADD COLUMN digest BLOB;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
@@ -184,9 +186,9 @@ static const char *const statement_sql[S_COUNT] = {
     [S_RELEASE] = "RELEASE op",
     [S_ROLLBACK_TO] = "ROLLBACK TO op",
     [S_JOB_INSERT] = "INSERT INTO jobs (id, version, campaign_id, status, created_at_ms,"
-                     " updated_at_ms, json) VALUES (?1, 1, ?2, ?3, ?4, ?4, ?5)",
+                     " updated_at_ms, json, digest) VALUES (?1, 1, ?2, ?3, ?4, ?4, ?5, ?7)",
     [S_JOB_UPDATE] = "UPDATE jobs SET version = version + 1, campaign_id = ?2, status = ?3,"
-                     " updated_at_ms = ?4, json = ?5"
+                     " updated_at_ms = ?4, json = ?5, digest = ?7"
                      " WHERE id = ?1 AND (?6 = 0 OR version = ?6) RETURNING version",
     [S_JOB_EXISTS] = "SELECT 1 FROM jobs WHERE id = ?1",
     [S_JOB_DELETE] = "DELETE FROM jobs WHERE id = ?1",
@@ -202,7 +204,15 @@ static const char *const statement_sql[S_COUNT] = {
     [S_JOB_COUNT + 1] = JOB_COUNT(WHERE_STATUS),
     [S_JOB_COUNT + 2] = JOB_COUNT(WHERE_CAMPAIGN),
     [S_JOB_COUNT + 3] = JOB_COUNT(WHERE_BOTH),
-    [S_JOB_ALL] = "SELECT " JOB_COLS " FROM jobs",
+    /* The last settled slot rides along (as S_JOB_LAST_SLOT): one statement
+     * loads a million jobs, instead of a million more. */
+    [S_JOB_ALL] = "SELECT " JOB_COLS ", digest, (SELECT MAX(slot) FROM ("
+                  " SELECT (SELECT scheduled_at_ms FROM runs"
+                  "          WHERE job_id = jobs.id AND trigger_kind = 'schedule'"
+                  "          ORDER BY scheduled_at_ms DESC LIMIT 1) AS slot"
+                  " UNION ALL"
+                  " SELECT MAX(last_slot_ms) FROM decisions"
+                  "  WHERE job_id = jobs.id AND slot_count > 0)) FROM jobs",
     [S_JOB_LAST_SLOT] = "SELECT MAX(slot) FROM ("
                         " SELECT (SELECT scheduled_at_ms FROM runs"
                         "          WHERE job_id = ?1 AND trigger_kind = 'schedule'"
@@ -778,6 +788,10 @@ static void bind_job(sqlite3_stmt *stmt, const struct store_job *job, int64_t at
     bind_text(stmt, 3, job->status);
     sqlite3_bind_int64(stmt, 4, at_ms);
     bind_text(stmt, 5, job->json);
+    if (job->digest)
+        sqlite3_bind_blob(stmt, 7, job->digest, (int)job->digest_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 7);
 }
 
 static int sq_job_create(struct store *st, const struct store_job *job, struct store_error *reterr)
@@ -1032,6 +1046,10 @@ static int sq_job_foreach(struct store *st, store_job_cb *cb, void *userdata,
         struct store_job job;
         size_t lens[3];
         job_borrow(stmt, &job, lens);
+        job.digest = sqlite3_column_blob(stmt, 7);
+        job.digest_len = (size_t)sqlite3_column_bytes(stmt, 7);
+        job.has_last_slot = sqlite3_column_type(stmt, 8) != SQLITE_NULL;
+        job.last_slot_ms = sqlite3_column_int64(stmt, 8);
         r = cb(&job, userdata);
         if (r != 0)
             break;

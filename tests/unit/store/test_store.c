@@ -231,9 +231,11 @@ static void test_open_upgrades_schema_1(void **state)
     store_close(fx->st);
     fx->st = NULL;
     sqlite3 *db = raw_open(fx);
-    assert_int_equal(
-        sqlite3_exec(db, "DELETE FROM runs_live; PRAGMA user_version = 1", NULL, NULL, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DELETE FROM runs_live; ALTER TABLE jobs DROP COLUMN digest;"
+                                  " PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
 
     reopen(fx);
@@ -902,6 +904,66 @@ static void test_run_max_id_never_goes_back(void **state)
 
 /* ---- Slots and decisions ------------------------------------------------ */
 
+struct digest_seen {
+    char text[64];
+};
+
+static int digest_cb(const struct store_job *job, void *userdata)
+{
+    struct digest_seen *seen = userdata;
+    size_t n = strlen(seen->text);
+    if (job->digest)
+        snprintf(seen->text + n, sizeof(seen->text) - n, "%s=%.*s ", job->id, (int)job->digest_len,
+                 (const char *)job->digest);
+    else
+        snprintf(seen->text + n, sizeof(seen->text) - n, "%s=- ", job->id);
+    return 0;
+}
+
+/* The digest is written with the document and goes with it: an update
+ * without one clears it, so start-up never reads a stale digest. */
+static void test_job_digest(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_job job = {
+        .id = "d", .status = "ACTIVE", .json = "{}", .digest = "v1xy", .digest_len = 2};
+    assert_int_equal(store_job_create(fx->st, &job, NULL), 0);
+    create_job(fx->st, "plain", 0, "ACTIVE", 0);
+    struct digest_seen seen = {0};
+    assert_int_equal(store_job_foreach(fx->st, digest_cb, &seen, NULL), 0);
+    assert_string_equal(seen.text, "d=v1 plain=- ");
+
+    job.digest = "v2";
+    job.digest_len = 2;
+    assert_int_equal(store_job_update(fx->st, &job, STORE_VERSION_ANY, NULL, NULL), 0);
+    seen = (struct digest_seen){0};
+    assert_int_equal(store_job_foreach(fx->st, digest_cb, &seen, NULL), 0);
+    assert_string_equal(seen.text, "d=v2 plain=- ");
+
+    job.digest = NULL;
+    job.digest_len = 0;
+    assert_int_equal(store_job_update(fx->st, &job, STORE_VERSION_ANY, NULL, NULL), 0);
+    seen = (struct digest_seen){0};
+    assert_int_equal(store_job_foreach(fx->st, digest_cb, &seen, NULL), 0);
+    assert_string_equal(seen.text, "d=- plain=- ");
+}
+
+struct slots_seen {
+    char text[256];
+};
+
+static int slots_cb(const struct store_job *job, void *userdata)
+{
+    struct slots_seen *seen = userdata;
+    size_t n = strlen(seen->text);
+    if (job->has_last_slot)
+        snprintf(seen->text + n, sizeof(seen->text) - n, "%s:%lld ", job->id,
+                 (long long)job->last_slot_ms);
+    else
+        snprintf(seen->text + n, sizeof(seen->text) - n, "%s:- ", job->id);
+    return 0;
+}
+
 static void test_last_slot(void **state)
 {
     struct fixture *fx = *state;
@@ -955,6 +1017,12 @@ static void test_last_slot(void **state)
     assert_int_equal(store_job_last_slot(fx->st, "k", &slot, NULL), 0);
     assert_int_equal(slot, -5);
     assert_int_equal(store_job_last_slot(fx->st, "", &slot, NULL), -EINVAL);
+
+    /* The start-up walk reads the same slots, and none for a job without. */
+    create_job(fx->st, "none", 0, "ACTIVE", 0);
+    struct slots_seen seen = {0};
+    assert_int_equal(store_job_foreach(fx->st, slots_cb, &seen, NULL), 0);
+    assert_string_equal(seen.text, "j:600000 k:-5 none:- ");
 }
 
 static void test_decisions(void **state)
@@ -1396,6 +1464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_list_against_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_foreach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_update_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_interrupted_after_crash, setup, teardown),
