@@ -22,6 +22,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
@@ -217,18 +218,23 @@ static int read_folder(struct jobsdir *dir, GPtrArray *wanted, GHashTable *by_id
     return r;
 }
 
+/* Store W's document with its digest (job_digest.h), as the API's writes do. */
 static int store_put(struct jobsdir *dir, struct wanted *w, int64_t now_ms, struct store_error *e)
 {
     char *text = json_dumps(w->doc->json, JSON_COMPACT);
+    GByteArray *digest = job_digest_encode(w->doc);
     struct store_job rec = {.id = w->doc->id,
                             .campaign_id = w->doc->campaign_id,
                             .status = w->doc->status,
                             .json = text,
                             .created_at_ms = now_ms,
-                            .updated_at_ms = now_ms};
+                            .updated_at_ms = now_ms,
+                            .digest = digest->data,
+                            .digest_len = digest->len};
     int r = w->op == OP_CREATE ? store_job_create(dir->d->store, &rec, e)
                                : store_job_update(dir->d->store, &rec, STORE_VERSION_ANY, NULL, e);
     free(text);
+    g_byte_array_unref(digest);
     return r;
 }
 
@@ -274,7 +280,6 @@ static void apply_to_schedule(struct jobsdir *dir, GPtrArray *wanted, GPtrArray 
             continue;
         struct sched_job_spec spec;
         job_doc_take_spec(w->doc, &spec);
-        g_hash_table_replace(d->jobs, g_strdup(w->doc->id), json_incref(w->doc->json));
         sched_job_put(d->sched, &spec, now);
         g_hash_table_replace(dir->owned, g_strdup(w->doc->id), g_strdup(w->file));
         *(w->op == OP_CREATE ? &dir->created : &dir->updated) += 1;
@@ -286,7 +291,6 @@ static void apply_to_schedule(struct jobsdir *dir, GPtrArray *wanted, GPtrArray 
     for (guint i = 0; i < gone->len; i++) {
         const char *id = g_ptr_array_index(gone, i);
         sched_job_remove(d->sched, id);
-        g_hash_table_remove(d->jobs, id);
         log_line("info", "deleted %s (its file is gone)", id);
         /* events: events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED") */
         g_hash_table_remove(dir->owned, id);

@@ -364,6 +364,9 @@ def test_jobs_dir(tmp):
     try:
         check("a file removed while the daemon was down is deleted at start",
               ids() == ["alpha", "api-job", "delta"], ids())
+        job = d.call("GetJob", {"job_id": "alpha"})["job"]
+        check("folder jobs are scheduled again after a restart",
+              job["next_run_time"] and job["next_run_time"].endswith("01:45:00Z"), job)
     finally:
         d.stop()
     check("the daemon stopped cleanly (no sanitizer report)", d.proc.returncode == 0
