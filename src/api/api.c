@@ -18,6 +18,7 @@
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
+#include "jobsdir/jobsdir.h"
 
 #define RPC_PREFIX        "/scheduler.v1.SchedulerService/"
 #define DEFAULT_PAGE_SIZE 50
@@ -579,6 +580,14 @@ static void preview_schedule(struct daemon *d, json_t *body, struct http_respons
     job_doc_free(doc);
 }
 
+/* ---- jobs folder -------------------------------------------------------- */
+
+static void get_jobs_dir_status(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    (void)body;
+    reply_json(resp, 200, jobsdir_status(d->jobsdir));
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 typedef void (*rpc_handler)(struct daemon *d, json_t *body, struct http_response *resp);
@@ -599,6 +608,7 @@ static const struct route {
     {"PauseJob", pause_job, true},
     {"ResumeJob", resume_job, true},
     {"PreviewSchedule", preview_schedule, false},
+    {"GetJobsDirStatus", get_jobs_dir_status, false},
 };
 
 static bool authorized(struct daemon *d, const struct http_request *req)

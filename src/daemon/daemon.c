@@ -24,6 +24,7 @@
 #include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
+#include "jobsdir/jobsdir.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
@@ -976,6 +977,9 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         return r;
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
+    if (d->jobs_dir_path &&
+        (r = jobsdir_start(d, d->jobs_dir_path, &d->jobsdir, err, err_size)) < 0)
+        return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
     d->sigterm.data = d->sigint.data = d;
@@ -1017,6 +1021,7 @@ static void daemon_release(struct daemon *d)
     if (d->to_start)
         g_array_free(d->to_start, TRUE);
     g_free(d->groups_path);
+    jobsdir_free(d->jobsdir);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the lock */
     g_queue_clear_full(&d->deferred, g_free);
@@ -1044,6 +1049,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"listen", required_argument, NULL, 'l'},
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
+        {"jobs-dir", required_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
@@ -1060,9 +1066,11 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.data_dir = optarg;
         } else if (c == 'm') {
             d->config.max_in_flight = atoi(optarg);
+        } else if (c == 'j') {
+            d->jobs_dir_path = optarg;
         } else {
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N]\n");
+                            "[--max-in-flight N] [--jobs-dir DIR]\n");
             g_free(d);
             return 2;
         }
