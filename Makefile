@@ -100,6 +100,7 @@ bench:
 	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_auth
 	@build/bench/bench_cron
 	@bench/bench_batch.sh build/ovsched
+	@/usr/bin/python3 bench/bench_jobsdir.py build/ovsched
 	@build/bench/bench_store
 	@build/bench/bench_auth
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched

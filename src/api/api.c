@@ -19,6 +19,7 @@
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
+#include "jobsdir/jobsdir.h"
 
 #define RPC_PREFIX        "/scheduler.v1.SchedulerService/"
 #define DEFAULT_PAGE_SIZE 50
@@ -314,19 +315,6 @@ static int paging(json_t *body, int64_t *page, int64_t *size, struct http_respon
     return 0;
 }
 
-static bool labels_match(json_t *doc, json_t *want)
-{
-    json_t *have = json_object_get(doc, "labels");
-    const char *key;
-    json_t *v;
-    json_object_foreach(want, key, v)
-    {
-        if (!json_equal(json_object_get(have, key), v))
-            return false;
-    }
-    return true;
-}
-
 static json_t *page_reply(const char *key, json_t *items, int64_t total, int64_t page, int64_t size)
 {
     return json_pack("{so sI sI sI}", key, items, "total_count", (json_int_t)total, "page",
@@ -348,13 +336,29 @@ static void list_jobs(struct daemon *d, json_t *body, struct http_response *resp
                     "string");
         return;
     }
-    bool filter_labels = labels && json_object_size(labels) > 0;
+    const char *keys[STORE_MAX_LABEL_FILTERS], *values[STORE_MAX_LABEL_FILTERS];
+    size_t count = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(labels, key, v)
+    {
+        if (count == STORE_MAX_LABEL_FILTERS || !json_is_string(v)) {
+            reply_error(resp, -EINVAL, "labels: at most %d, each a string value",
+                        STORE_MAX_LABEL_FILTERS);
+            return;
+        }
+        keys[count] = key;
+        values[count++] = json_string_value(v);
+    }
     struct store_job_filter filter = {
         .status = json_string_value(status),
         .has_campaign_id = campaign != NULL,
         .campaign_id = campaign ? json_integer_value(campaign) : 0,
-        .offset = filter_labels ? 0 : (page - 1) * size,
-        .limit = filter_labels ? -1 : size,
+        .offset = (page - 1) * size,
+        .limit = size,
+        .label_keys = keys,
+        .label_values = values,
+        .label_count = count,
     };
     struct store_job_list list;
     struct store_error err = {0};
@@ -364,21 +368,9 @@ static void list_jobs(struct daemon *d, json_t *body, struct http_response *resp
         return;
     }
     json_t *jobs = json_array();
-    int64_t total = filter_labels ? 0 : list.total;
-    for (size_t i = 0; i < list.count; i++) {
-        json_t *view = daemon_job_view(d, &list.items[i]);
-        if (filter_labels && !labels_match(view, labels)) {
-            json_decref(view);
-            continue;
-        }
-        if (filter_labels && (total < (page - 1) * size || total >= page * size)) {
-            total++;
-            json_decref(view);
-            continue;
-        }
-        total += filter_labels;
-        json_array_append_new(jobs, view);
-    }
+    for (size_t i = 0; i < list.count; i++)
+        json_array_append_new(jobs, daemon_job_view(d, &list.items[i]));
+    int64_t total = list.total;
     store_job_list_release(&list);
     reply_json(resp, 200, page_reply("jobs", jobs, total, page, size));
 }
@@ -595,6 +587,14 @@ static void preview_schedule(struct daemon *d, json_t *body, struct http_respons
     job_doc_free(doc);
 }
 
+/* ---- jobs folder -------------------------------------------------------- */
+
+static void get_jobs_dir_status(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    (void)body;
+    reply_json(resp, 200, jobsdir_status(d->jobsdir));
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 typedef void (*rpc_handler)(struct daemon *d, json_t *body, struct http_response *resp);
@@ -615,6 +615,7 @@ static const struct route {
     {"PauseJob", pause_job, true},
     {"ResumeJob", resume_job, true},
     {"PreviewSchedule", preview_schedule, false},
+    {"GetJobsDirStatus", get_jobs_dir_status, false},
     {"CreateToken", api_create_token, true},
     {"ListTokens", api_list_tokens, false},
     {"RevokeToken", api_revoke_token, true},

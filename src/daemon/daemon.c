@@ -28,6 +28,7 @@
 #include "ops/metrics.h"
 #include "ops/notify.h"
 #include "base/timefmt.h"
+#include "jobsdir/jobsdir.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
@@ -1017,6 +1018,9 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         return r;
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
+    if (d->jobs_dir_path &&
+        (r = jobsdir_start(d, d->jobs_dir_path, &d->jobsdir, err, err_size)) < 0)
+        return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
     d->sigterm.data = d->sigint.data = d;
@@ -1058,6 +1062,7 @@ static void daemon_release(struct daemon *d)
     if (d->to_start)
         g_array_free(d->to_start, TRUE);
     g_free(d->groups_path);
+    jobsdir_free(d->jobsdir);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the lock */
     g_queue_clear_full(&d->deferred, g_free);
@@ -1086,6 +1091,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
         {"log-format", required_argument, NULL, 'f'},
+        {"jobs-dir", required_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
@@ -1105,9 +1111,11 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.max_in_flight = atoi(optarg);
         } else if (c == 'f' && log_format_from_string(optarg, &log_format) == 0) {
             log_set_format(log_format);
+        } else if (c == 'j') {
+            d->jobs_dir_path = optarg;
         } else {
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N] [--log-format json|text]\n");
+                            "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text]\n");
             g_free(d);
             return 2;
         }

@@ -65,6 +65,9 @@ struct daemon {
     GPtrArray *decisions;  /* struct later_decision: the open batch's, to write at its end */
     char *exec_cache_text; /* the executor last parsed, and its JSON (executor_json()) */
     json_t *exec_cache_json;
+    /* the watched job folder (--jobs-dir): its path and state, or NULL */
+    const char *jobs_dir_path;
+    struct jobsdir *jobsdir;
 };
 
 /* Unix ms now. */
@@ -80,7 +83,7 @@ json_t *daemon_job_view(struct daemon *d, const struct store_job *job);
 /* A stored run as the API shows it (SPEC section 8); a new reference. */
 json_t *daemon_run_view(const struct store_run *run);
 
-/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N]`. */
+/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N] [--jobs-dir DIR]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);
 
 #endif

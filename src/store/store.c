@@ -166,6 +166,11 @@ int store_job_list(struct store *store, const struct store_job_filter *filter,
     ENTER(store, reterr);
     if (filter->offset < 0)
         return invalid(reterr, "offset is negative");
+    if (filter->label_count > STORE_MAX_LABEL_FILTERS)
+        return invalid(reterr, "too many labels to filter on");
+    for (size_t i = 0; i < filter->label_count; i++)
+        if (!filter->label_keys[i] || !filter->label_values[i])
+            return invalid(reterr, "a label key or value is missing");
     return store->ops->job_list(store, filter, ret_list, reterr);
 }
 

@@ -166,7 +166,14 @@ struct store_job_filter {
     int64_t campaign_id;
     int64_t offset; /* >= 0 */
     int64_t limit;  /* < 0: no limit; 0: only the total */
+    /* Labels: every LABEL_KEYS[i] of the document's `labels` object is the
+     * string LABEL_VALUES[i].  At most STORE_MAX_LABEL_FILTERS. */
+    const char *const *label_keys;
+    const char *const *label_values;
+    size_t label_count;
 };
+
+#define STORE_MAX_LABEL_FILTERS 16
 
 struct store_job_list {
     struct store_job *items;
@@ -175,10 +182,10 @@ struct store_job_list {
 };
 
 /* The jobs matching FILTER, ordered by created_at_ms then id, from OFFSET, at
- * most LIMIT, with the total count, all read from one snapshot.  Labels are
- * filtered by the caller (they live in the document).  Returns 0 with the list
- * in *ret_list (release with store_job_list_release()), -EINVAL (negative
- * offset), -ENOMEM or a backend error; *ret_list is written only on success. */
+ * most LIMIT, with the total count, all read from one snapshot.  Returns 0
+ * with the list in *ret_list (release with store_job_list_release()), -EINVAL
+ * (negative offset, too many labels), -ENOMEM or a backend error; *ret_list is
+ * written only on success. */
 int store_job_list(struct store *store, const struct store_job_filter *filter,
                    struct store_job_list *ret_list, struct store_error *reterr);
 

@@ -1040,6 +1040,71 @@ static int collect_rows(struct sq *s, sqlite3_stmt *stmt, void **items, size_t *
     return r;
 }
 
+/* A statement for FILTER with labels (built per call: the labels vary):
+ * SELECT_WHAT, then the filter, then TAIL.  Parameters as the fixed job
+ * statements (?1 status, ?2 campaign, ?3 limit, ?4 offset), then each label's
+ * key and value from ?5. */
+static int prepare_labelled(struct sq *s, const struct store_job_filter *filter,
+                            const char *select_what, const char *tail, sqlite3_stmt **ret_stmt,
+                            struct store_error *reterr)
+{
+    char sql[4096];
+    size_t n = (size_t)snprintf(sql, sizeof(sql),
+                                "%s FROM jobs WHERE (?1 IS NULL OR status = ?1)"
+                                " AND (?2 IS NULL OR campaign_id = ?2)",
+                                select_what);
+    for (size_t i = 0; i < filter->label_count && n < sizeof(sql); i++)
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n,
+                              " AND EXISTS (SELECT 1 FROM json_each(jobs.json, '$.labels')"
+                              " WHERE key = ?%zu AND type = 'text' AND value = ?%zu)",
+                              5 + 2 * i, 6 + 2 * i);
+    if (n < sizeof(sql))
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", tail);
+    if (n >= sizeof(sql)) /* STORE_MAX_LABEL_FILTERS keeps it far below */
+        return store_error_set(reterr, -EINVAL, 0, "too many labels to filter on");
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, reterr);
+    if (filter->status)
+        bind_text(stmt, 1, filter->status);
+    if (filter->has_campaign_id)
+        sqlite3_bind_int64(stmt, 2, filter->campaign_id);
+    for (size_t i = 0; i < filter->label_count; i++) {
+        bind_text(stmt, (int)(5 + 2 * i), filter->label_keys[i]);
+        bind_text(stmt, (int)(6 + 2 * i), filter->label_values[i]);
+    }
+    *ret_stmt = stmt;
+    return 0;
+}
+
+/* sq_job_list() with labels: the same, through statements built for them. */
+static int job_list_labelled(struct sq *s, const struct store_job_filter *filter,
+                             struct store_job_list *list, struct store_error *reterr)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = prepare_labelled(s, filter, "SELECT COUNT(*)", "", &stmt, reterr);
+    if (r == 0)
+        r = step_count(s, stmt, &list->total, reterr);
+    sqlite3_finalize(stmt);
+    size_t cap = r == 0 ? page_size(list->total, filter->offset, filter->limit) : 0;
+    if (cap == 0)
+        return r;
+    if (!(list->items = calloc(cap, sizeof(*list->items))))
+        return -ENOMEM;
+    stmt = NULL;
+    r = prepare_labelled(s, filter, "SELECT " JOB_COLS,
+                         " ORDER BY created_at_ms, id LIMIT ?3 OFFSET ?4", &stmt, reterr);
+    if (r == 0) {
+        sqlite3_bind_int64(stmt, 3, filter->limit);
+        sqlite3_bind_int64(stmt, 4, filter->offset);
+        r = collect_rows(s, stmt, (void **)&list->items, &list->count, &cap, sizeof(*list->items),
+                         job_row, reterr);
+    }
+    sqlite3_finalize(stmt);
+    return r;
+}
+
 static int sq_job_list(struct store *st, const struct store_job_filter *filter,
                        struct store_job_list *ret_list, struct store_error *reterr)
 {
@@ -1053,6 +1118,10 @@ static int sq_job_list(struct store *st, const struct store_job_filter *filter,
     r = read_begin(s, reterr);
     if (r < 0)
         return r;
+    if (filter->label_count > 0) {
+        r = job_list_labelled(s, filter, &list, reterr);
+        goto out;
+    }
 
     sqlite3_stmt *stmt = s->stmt[S_JOB_COUNT + mask];
     if (mask & 1)
