@@ -54,6 +54,8 @@ static const struct policy {
     {"ListTokens", AUTH_ROLE_ADMIN, TENANT_SELF, false, false},
     {"RevokeToken", AUTH_ROLE_ADMIN, TENANT_SELF, true, false},
     {"ListAuditLog", AUTH_ROLE_ADMIN, TENANT_SELF, false, false},
+    /* the folder holds every tenant's jobs: not for tenant-bound tokens */
+    {"GetJobsDirStatus", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
 };
 
 /* The request being served (one at a time, on the loop). */
@@ -274,11 +276,12 @@ int api_call_begin(struct daemon *d, struct api_call *call, json_t *body,
 
 /* ---- audit ------------------------------------------------------------------ */
 
-/* Append the entry of the current call: TARGET, BEFORE and AFTER (borrowed). */
-static int audit_append(struct daemon *d, const char *target, json_t *before, json_t *after,
-                        struct store_error *err)
+/* Append an entry by ACTOR for ACTION on TARGET with BEFORE and AFTER
+ * (borrowed). */
+static int audit_append_as(struct daemon *d, const struct auth_principal *actor, const char *action,
+                           const char *target, json_t *before, json_t *after,
+                           struct store_error *err)
 {
-    struct api_call *call = current;
     char *before_text = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char *after_text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     /* The target's tenant: from after, or before (RunJob's after is the run). */
@@ -287,9 +290,9 @@ static int audit_append(struct daemon *d, const char *target, json_t *before, js
         campaign = json_object_get(before, "campaign_id");
     struct store_audit entry = {
         .at_ms = daemon_now_ms(),
-        .actor_id = call->principal.id,
-        .actor_name = call->principal.name,
-        .action = call->method,
+        .actor_id = actor->id,
+        .actor_name = actor->name,
+        .action = action,
         .target = target,
         .has_campaign_id = json_is_integer(campaign),
         .campaign_id = json_integer_value(campaign),
@@ -299,7 +302,33 @@ static int audit_append(struct daemon *d, const char *target, json_t *before, js
     int r = store_audit_append(d->store, &entry, NULL, err);
     free(before_text);
     free(after_text);
-    call->audited = r == 0;
+    return r;
+}
+
+/* Append the entry of the current call. */
+static int audit_append(struct daemon *d, const char *target, json_t *before, json_t *after,
+                        struct store_error *err)
+{
+    int r = audit_append_as(d, &current->principal, current->method, target, before, after, err);
+    current->audited = r == 0;
+    return r;
+}
+
+json_t *api_audit_job_before(struct daemon *d, const char *id)
+{
+    return job_snapshot(d, id, NULL);
+}
+
+int api_audit_job(struct daemon *d, const char *actor_id, const char *actor_name,
+                  const char *action, const char *id, json_t *before, struct store_error *err)
+{
+    struct auth_principal actor = {0};
+    g_strlcpy(actor.id, actor_id, sizeof(actor.id));
+    g_strlcpy(actor.name, actor_name ? actor_name : actor_id, sizeof(actor.name));
+    json_t *after = job_snapshot(d, id, NULL);
+    int r = audit_append_as(d, &actor, action, id, before, after, err);
+    json_decref(before);
+    json_decref(after);
     return r;
 }
 

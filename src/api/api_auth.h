@@ -83,6 +83,16 @@ bool api_call_commit_job(struct daemon *d, const char *job_id, struct http_respo
  * that has no entry yet, release CALL. */
 void api_call_end(struct daemon *d, struct api_call *call, struct http_response *resp);
 
+/* Writers outside the API (the watched job folder) audit their job writes
+ * inside their own transaction: take the stored state of job ID before the
+ * write (NULL: none), then after a successful write append the entry by
+ * system actor ACTOR_ID / ACTOR_NAME (e.g. "jobs-dir", the file) for ACTION
+ * ("CreateJob", "UpdateJob", "DeleteJob").  api_audit_job() takes BEFORE.
+ * Returns 0 or the store's error. */
+json_t *api_audit_job_before(struct daemon *d, const char *id);
+int api_audit_job(struct daemon *d, const char *actor_id, const char *actor_name,
+                  const char *action, const char *id, json_t *before, struct store_error *err);
+
 void api_create_token(struct daemon *d, json_t *body, struct http_response *resp);
 void api_list_tokens(struct daemon *d, json_t *body, struct http_response *resp);
 void api_revoke_token(struct daemon *d, json_t *body, struct http_response *resp);

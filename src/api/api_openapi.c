@@ -54,6 +54,8 @@ static const struct rpc_doc {
      OBJ("\"cron\":" STR ",\"timezone\":" STR ",\"from\":" STR ",\"count\":" INT),
      OBJ("\"times\":{\"type\":\"array\",\"items\":" STR "},\"notes\":{\"type\":\"array\","
          "\"items\":" STR "},\"timezone\":" STR)},
+    {"GetJobsDirStatus", "The watched job folder (serve --jobs-dir): its files and errors.",
+     OBJ(""), "{\"type\":\"object\"}"},
     {"CreateToken", "Create an API token (admin).  The secret is shown once.",
      OBJ("\"name\":" STR ",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"operator\","
          "\"viewer\"]},\"campaign_id\":" INT),

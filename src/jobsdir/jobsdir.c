@@ -22,6 +22,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "api/api_auth.h"
 #include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
@@ -231,10 +232,15 @@ static int store_put(struct jobsdir *dir, struct wanted *w, int64_t now_ms, stru
                             .updated_at_ms = now_ms,
                             .digest = digest->data,
                             .digest_len = digest->len};
+    json_t *before = api_audit_job_before(dir->d, w->doc->id);
     int r = w->op == OP_CREATE ? store_job_create(dir->d->store, &rec, e)
                                : store_job_update(dir->d->store, &rec, STORE_VERSION_ANY, NULL, e);
     free(text);
     g_byte_array_unref(digest);
+    if (r == 0) /* the audit log, in the same transaction (docs/security.md) */
+        return api_audit_job(dir->d, "jobs-dir", w->file,
+                             w->op == OP_CREATE ? "CreateJob" : "UpdateJob", w->doc->id, before, e);
+    json_decref(before);
     return r;
 }
 
@@ -254,10 +260,17 @@ static int apply_to_store(struct jobsdir *dir, GPtrArray *wanted, GPtrArray *gon
     }
     for (guint i = 0; i < gone->len && r == 0; i++) {
         const char *id = g_ptr_array_index(gone, i);
-        if ((r = store_job_delete(dir->d->store, id, &e)) < 0 && r != -ENOENT)
-            fail(f, g_hash_table_lookup(dir->owned, id), "store: deleting %s: %s", id, e.message);
+        const char *file = g_hash_table_lookup(dir->owned, id);
+        json_t *before = api_audit_job_before(dir->d, id);
+        r = store_job_delete(dir->d->store, id, &e);
+        if (r == 0) /* the audit log, in the same transaction (docs/security.md) */
+            r = api_audit_job(dir->d, "jobs-dir", file, "DeleteJob", id, before, &e);
         else
+            json_decref(before);
+        if (r == -ENOENT)
             r = 0; /* already deleted through the API */
+        else if (r < 0)
+            fail(f, file, "store: deleting %s: %s", id, e.message);
     }
     if (r < 0) {
         store_rollback(dir->d->store);

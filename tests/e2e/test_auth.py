@@ -191,7 +191,10 @@ NEED = {"CreateJob": "operator", "UpdateJob": "operator", "DeleteJob": "operator
         "GetJob": "viewer", "ListJobs": "viewer", "RunJob": "operator",
         "ListJobRuns": "viewer", "GetJobStatus": "viewer", "PauseJob": "operator",
         "ResumeJob": "operator", "PreviewSchedule": "viewer", "CreateToken": "admin",
-        "ListTokens": "admin", "RevokeToken": "admin", "ListAuditLog": "admin"}
+        "ListTokens": "admin", "RevokeToken": "admin", "ListAuditLog": "admin",
+        "GetJobsDirStatus": "viewer"}
+# Routes over every tenant's data at once: refused to tenant-bound tokens.
+TENANT_DENIED = {"GetJobsDirStatus"}
 
 
 class World:
@@ -248,7 +251,7 @@ class World:
             return {"cron": "0 9 * * *", "count": 2}
         if method == "CreateToken":
             return {"name": "made", "role": "viewer", "campaign_id": campaign}
-        if method == "ListTokens" or method == "ListAuditLog":
+        if method in ("ListTokens", "ListAuditLog", "GetJobsDirStatus"):
             return {}
         if method == "RevokeToken":
             _, token_id = self.make_token("victim", "viewer", campaign)
@@ -257,7 +260,7 @@ class World:
 
 
 def expected(method, role, own):
-    if RANK[role] < RANK[NEED[method]]:
+    if RANK[role] < RANK[NEED[method]] or method in TENANT_DENIED:
         return 403
     if own or method in ("PreviewSchedule", "ListTokens", "ListAuditLog"):
         return 200
@@ -441,6 +444,35 @@ def test_no_plaintext(w, data, extra):
           and all(len(s.split(b"_", 2)[2]) == 43 for s in secrets), (found, len(secrets)))
 
 
+def test_cli_tokens(w):
+    """`ovsched token ...` (the CLI client) against the real daemon."""
+    def cli(*args, token=None):
+        env = dict(os.environ, OVSCHED_SERVER=w.d.base, OVSCHED_TOKEN=token or w.d.token)
+        p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=20,
+                           env=env)
+        return p.returncode, p.stdout, p.stderr
+    rc, out, err = cli("token", "create", "--name", "cli-made", "--role", "viewer",
+                       "--campaign", "1", "--json")
+    try:
+        made = json.loads(out)
+    except ValueError:
+        check("ovsched token create --json answers the token and its secret", False, (rc, out, err))
+        return
+    w.secrets.append(made.get("secret", ""))
+    check("ovsched token create --json answers the token and its secret", rc == 0
+          and made["secret"].startswith("ovs_") and made["token"]["campaign_id"] == 1, made)
+    rc, out, err = cli("job", "list", token=made["secret"])
+    check("the CLI works with the token it created (viewer)", rc == 0, (rc, err))
+    rc, out, err = cli("token", "list")
+    check("ovsched token list shows it, without its secret", rc == 0 and "cli-made" in out
+          and made["secret"] not in out, out)
+    rc, out, err = cli("token", "revoke", made["token"]["id"])
+    check("ovsched token revoke", rc == 0, (rc, out, err))
+    rc, out, err = cli("job", "list", token=made["secret"])
+    check("the CLI with a revoked token fails with unauthenticated", rc != 0
+          and "unauthenticated" in err, (rc, err))
+
+
 # ---- operability ------------------------------------------------------------------------
 
 
@@ -568,6 +600,34 @@ def test_logs(w, tmp):
           and "--log-format" in bad.stderr, bad.stderr)
 
 
+def test_jobs_dir_audit(tmp):
+    """Writes by the watched job folder (`serve --jobs-dir`) are audited too."""
+    jobs = os.path.join(tmp, "jobs")
+    os.mkdir(jobs)
+    path = os.path.join(jobs, "folder-job.json")
+    with open(path, "w") as f:
+        json.dump({"job": {"metadata": {"scheduling": {"cron": "0 1 * * *"}}}}, f)
+    d = Daemon(os.path.join(tmp, "jobsdir"), {"OVSCHED_ADMIN_TOKEN": "t"}, ["--jobs-dir", jobs])
+    d.token = "t"
+    try:
+        def entries():
+            status, body = d.call("ListAuditLog", {"actor": "jobs-dir"})
+            return body.get("entries", []) if status == 200 else []
+        created = wait_for(lambda: [e for e in entries() if e["action"] == "CreateJob"], 5)
+        check("a job created by the job folder is audited (actor jobs-dir, the file, after)",
+              created and created[0]["target"] == "folder-job"
+              and created[0]["actor"]["name"].endswith("folder-job.json")
+              and created[0]["before"] is None and created[0]["after"]["id"] == "folder-job",
+              created)
+        os.unlink(path)
+        deleted = wait_for(lambda: [e for e in entries() if e["action"] == "DeleteJob"], 5)
+        check("a job deleted by the job folder is audited with before",
+              deleted and deleted[0]["before"]["id"] == "folder-job"
+              and deleted[0]["after"] is None, deleted)
+    finally:
+        d.stop()
+
+
 def test_notify(tmp):
     path = os.path.join(tmp, "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -604,7 +664,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ovsched-auth-")
     try:
         admin = test_bootstrap(tmp)
-        for test in (test_env_token, test_notify):
+        setup_tests = [test_env_token, test_notify]
+        if "--jobs-dir" in subprocess.run([BIN, "serve", "--nope"], capture_output=True,
+                                          text=True, timeout=10).stderr:
+            setup_tests.append(test_jobs_dir_audit)
+        for test in setup_tests:
             try:
                 test(tmp)
             except Exception as e:
@@ -614,8 +678,15 @@ def main():
         d.token = admin
         try:
             w = World(d)
-            for test in (test_matrix, test_tenant_views, test_shell_rules, test_bad_tokens,
-                         test_audit, test_metrics, test_openapi_and_health):
+            tests = [test_matrix, test_tenant_views, test_shell_rules, test_bad_tokens,
+                     test_audit, test_metrics, test_openapi_and_health]
+            has_cli = subprocess.run([BIN, "token"], capture_output=True, text=True,
+                                     timeout=10).returncode == 2
+            if has_cli:
+                tests.append(test_cli_tokens)
+            else:
+                print("SKIP: the CLI's token commands (no `ovsched token` in this build)")
+            for test in tests:
                 try:
                     test(w)
                 except Exception as e:
