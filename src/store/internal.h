@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* The schema version store_sqlite.c migrates to. */
-#define STORE_SQLITE_SCHEMA_VERSION 2
+#define STORE_SQLITE_SCHEMA_VERSION 3
 
 struct store_ops {
     const char *name;
@@ -55,6 +55,15 @@ struct store_ops {
                            uint64_t *ret_id, struct store_error *reterr);
     int (*decision_list)(struct store *st, const char *job_id, int64_t limit,
                          struct store_decision_list *ret_list, struct store_error *reterr);
+
+    int (*event_append)(struct store *st, const struct store_event *event,
+                        struct store_error *reterr);
+    int (*event_foreach)(struct store *st, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                         store_event_cb *cb, void *userdata, struct store_error *reterr);
+    int (*event_bounds)(struct store *st, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                        struct store_error *reterr);
+    int (*event_prune)(struct store *st, int64_t keep, int64_t before_at_ms,
+                       struct store_error *reterr);
 };
 
 struct store {
