@@ -165,6 +165,7 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
         reply_store_error(resp, r, &err, "job");
     if (r == 0) {
         activate(d, doc, now);
+        events_job(d->events, EVENTS_JOB_CREATED, doc->id, doc->campaign_id, doc->status);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -232,6 +233,7 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
         return;
     if (store_update(d, doc, version, resp) == 0) {
         activate(d, doc, daemon_now_ms());
+        events_job(d->events, EVENTS_JOB_UPDATED, doc->id, doc->campaign_id, doc->status);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -243,6 +245,9 @@ static void delete_job(struct daemon *d, json_t *body, struct http_response *res
     if (!id)
         return;
     struct store_error err = {0};
+    struct store_job old = {0};
+    int64_t campaign = store_job_get(d->store, id, &old, NULL) == 0 ? old.campaign_id : 0;
+    store_job_release(&old);
     int r = store_job_delete(d->store, id, &err);
     if (r == -ENOENT) {
         reply_error(resp, r, "job_id: no job '%s'", id);
@@ -252,6 +257,7 @@ static void delete_job(struct daemon *d, json_t *body, struct http_response *res
         reply_store_error(resp, r, &err, "job_id");
         return;
     }
+    events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED");
     sched_job_remove(d->sched, id);
     g_hash_table_remove(d->jobs, id);
     reply_json(resp, 200, json_pack("{sb}", "success", 1));
@@ -492,6 +498,9 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
         reply_error(resp, -EINVAL, "%s", err.message);
     } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0) {
         activate(d, parsed, daemon_now_ms());
+        events_job(d->events,
+                   strcmp(status, "PAUSED") == 0 ? EVENTS_JOB_PAUSED : EVENTS_JOB_RESUMED, id,
+                   parsed->campaign_id, status);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
     }
     job_doc_free(parsed);
@@ -604,6 +613,8 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
         reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
         return;
     }
+    if (events_http(d->events, req, resp))
+        return;
     if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {
         reply_error(resp, -ENOSYS, "no route %s %s", method, path);
         return;

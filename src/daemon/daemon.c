@@ -402,6 +402,7 @@ static void hook_run_start(void *ctx, struct sched_run *run)
                                   : "the run could not be recorded in the store");
         return;
     }
+    events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
     if (d->batch) {
         /* Group commit: the executor starts once the batch holding its record
          * is committed (batch_commit()), never before. */
@@ -426,6 +427,8 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
         run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, &run->id);
     if (!skipped_slot)
         record_run(d, run);
+    events_run(d->events, false, run->job_id, sched_run_status_to_string(run->status), run->id,
+               run->attempt, NULL);
     if (sched_run_status_is_final(run->status)) {
         log_line("info", "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
                  run->job_id, sched_run_status_to_string(run->status), run->attempt);
@@ -701,6 +704,7 @@ static void on_signal(uv_signal_t *signal, int signum)
     log_line("info", "signal %d: stopping (running attempts get %lld ms)", signum,
              (long long)d->config.stop_grace_ms);
     d->stopping = true;
+    events_stop(d->events);
     http_server_close(d->http);
     d->http = NULL;
     uv_timer_stop(&d->wakeup);
@@ -775,6 +779,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         snprintf(err, err_size, "cannot start the http executor");
         return r;
     }
+    if ((r = events_new(&d->loop, d->store, &d->config.events, &d->events, err, err_size)) < 0)
+        return r;
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
@@ -795,11 +801,13 @@ static void daemon_release(struct daemon *d)
         /* Close what is still open (an error path): handles first, memory after. */
         exec_http_free(d->http_exec);
         d->http_exec = NULL;
+        events_stop(d->events);
         http_server_close(d->http);
         uv_walk(&d->loop, close_walk, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
         uv_loop_close(&d->loop);
     }
+    events_free(d->events);
     sched_free(d->sched);
     store_close(d->store);
     tz_cache_free(d->zones);
@@ -842,15 +850,17 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"listen", required_argument, NULL, 'l'},
         {"data", required_argument, NULL, 'd'},
         {"max-in-flight", required_argument, NULL, 'm'},
+        EVENTS_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
-    char *listen_host = NULL;
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), {0}};
+    char *listen_host = NULL, err[512] = "";
     int c;
     optind = 1;
+    d->config.events.bench_trigger = getenv("OVSCHED_EVENTS_BENCH") != NULL;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == 'l' && parse_listen(optarg, &d->config) == 0) {
             listen_host = (char *)d->config.listen_host;
@@ -858,14 +868,18 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.data_dir = optarg;
         } else if (c == 'm') {
             d->config.max_in_flight = atoi(optarg);
+        } else if (c >= EVENTS_OPT_FIRST &&
+                   events_config_option(&d->config.events, c, optarg, err, sizeof(err)) == 0) {
+            continue;
         } else {
+            if (*err)
+                fprintf(stderr, "ovsched: %s\n", err);
             fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N]\n");
+                            "[--max-in-flight N] " EVENTS_USAGE "\n");
             g_free(d);
             return 2;
         }
     }
-    char err[512] = "";
     int r = daemon_init(d, err, sizeof(err));
     if (r < 0) {
         fprintf(stderr, "ovsched: %s\n", err);

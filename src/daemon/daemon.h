@@ -23,18 +23,20 @@
 #include <uv.h>
 
 #include "api/http_server.h"
+#include "events/events.h"
 #include "exec/exec.h"
 #include "sched/sched.h"
 #include "store/store.h"
 #include "tz/tz.h"
 
 struct daemon_config {
-    const char *listen_host; /* "127.0.0.1" */
-    int listen_port;         /* 0: ephemeral */
-    const char *data_dir;    /* "./data" */
-    int max_in_flight;       /* 0: no cap */
-    int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
-    const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    const char *listen_host;     /* "127.0.0.1" */
+    int listen_port;             /* 0: ephemeral */
+    const char *data_dir;        /* "./data" */
+    int max_in_flight;           /* 0: no cap */
+    int64_t stop_grace_ms;       /* SIGTERM: how long running attempts may finish */
+    const char *admin_token;     /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    struct events_config events; /* --events-max, --events-max-age, --redis, ... */
 };
 
 struct daemon {
@@ -44,6 +46,7 @@ struct daemon {
     struct sched *sched;
     struct tz_cache *zones;
     struct http_server *http;
+    struct events *events; /* the event log and its subscribers */
     struct exec_http *http_exec;
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;
