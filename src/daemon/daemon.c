@@ -450,6 +450,7 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
         .at_ms = daemon_now_ms(),
     };
     store_decision_insert(d->store, &rec, NULL, NULL);
+    events_decision(d->events, decision->job_id, rec.kind, decision->first_slot_ms);
 }
 
 /* ---- the clock -------------------------------------------------------- */

@@ -275,6 +275,8 @@ struct change {
     uint64_t run_id; /* 0: a job event */
     int attempt;
     const char *correlation_id; /* NULL: the event's own id */
+    const char *reason;         /* a skipped slot: why */
+    int64_t slot_ms;            /* a skipped slot: when it was due */
 };
 
 static char *envelope(const struct change *c, int64_t seq, int64_t at_ms)
@@ -288,6 +290,12 @@ static char *envelope(const struct change *c, int64_t seq, int64_t at_ms)
         snprintf(run, sizeof(run), "%llu", (unsigned long long)c->run_id);
         json_object_set_new(payload, "run_id", json_string(run));
         json_object_set_new(payload, "attempt", json_integer(c->attempt));
+    }
+    if (c->reason) {
+        char slot[32];
+        timestamp_ms(c->slot_ms, slot);
+        json_object_set_new(payload, "reason", json_string(c->reason));
+        json_object_set_new(payload, "scheduled_at", json_string(slot));
     }
     json_t *env =
         json_pack("{ss so s{ss sI ss ss sI ss}}", "type", type_names[c->type], "payload", payload,
@@ -611,7 +619,8 @@ void events_job(struct events *ev, enum events_type type, const char *job_id, in
         g_hash_table_remove(ev->campaigns, job_id);
     else
         remember_campaign(ev, job_id, campaign_id);
-    struct change c = {type, job_id, status ? status : "", campaign_id, 0, 0, NULL};
+    struct change c = {
+        .type = type, .job_id = job_id, .status = status ? status : "", .campaign_id = campaign_id};
     emit(ev, &c);
 }
 
@@ -648,9 +657,22 @@ void events_run(struct events *ev, bool started, const char *job_id, const char 
         snprintf(run_corr, sizeof(run_corr), "run-%llu", (unsigned long long)run_id);
         correlation_id = run_corr;
     }
-    struct change c = {(enum events_type)type,  job_id, status,
-                       campaign_of(ev, job_id), run_id, attempt,
-                       correlation_id};
+    struct change c = {.type = (enum events_type)type,
+                       .job_id = job_id,
+                       .status = status,
+                       .campaign_id = campaign_of(ev, job_id),
+                       .run_id = run_id,
+                       .attempt = attempt,
+                       .correlation_id = correlation_id};
+    emit(ev, &c);
+}
+
+void events_decision(struct events *ev, const char *job_id, const char *kind, int64_t slot_ms)
+{
+    if (!ev || strncmp(kind, "skipped", 7) != 0)
+        return;
+    struct change c = {
+        EVENTS_JOB_SKIPPED, job_id, "SKIPPED", campaign_of(ev, job_id), 0, 0, NULL, kind, slot_ms};
     emit(ev, &c);
 }
 
@@ -784,7 +806,7 @@ static void bench_trigger(struct events *ev, const struct http_request *req,
     for (json_int_t i = 0; i < count; i++) {
         char id[32];
         snprintf(id, sizeof(id), "bench-%lld", (long long)(i % jobs));
-        struct change c = {EVENTS_JOB_UPDATED, id, "ACTIVE", 0, 0, 0, NULL};
+        struct change c = {.type = EVENTS_JOB_UPDATED, .job_id = id, .status = "ACTIVE"};
         emit(ev, &c);
     }
     if (batch)

@@ -137,6 +137,11 @@ void events_job(struct events *events, enum events_type type, const char *job_id
 void events_run(struct events *events, bool started, const char *job_id, const char *status,
                 uint64_t run_id, int attempt, const char *correlation_id);
 
+/* The scheduler decided KIND ("skipped_forbid", "skipped_misfire", ...; see
+ * sched_decision_kind_to_string()) for job JOB_ID's slot SLOT_MS: the kinds
+ * that skip a slot are a job_skipped event without a run; others are ignored. */
+void events_decision(struct events *events, const char *job_id, const char *kind, int64_t slot_ms);
+
 /* ---- delivery -------------------------------------------------------------- */
 
 /* Answer the event routes (GET /v1/events, GET /v1/events/ws, and the bench
