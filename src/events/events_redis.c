@@ -30,6 +30,9 @@
 #define BACKOFF_MAX_MS 5000
 #define CATCH_UP_CHUNK 512
 #define MAX_IN_FLIGHT  10000
+/* hiredis 0.14's libuv adapter ignores a poll error, so a refused connect
+ * is never reported: give up on a connect that takes longer than this. */
+#define CONNECT_TIMEOUT_MS 1000
 
 struct events_redis {
     struct events *events;
@@ -100,9 +103,23 @@ static void on_catch_up(uv_idle_t *idle)
         uv_idle_stop(idle);
 }
 
+static void on_connect_timeout(uv_timer_t *timer)
+{
+    struct events_redis *rd = timer->data;
+    if (rd->connected || !rd->ac)
+        return;
+    events_log("warn", "redis %s:%d: no connection after %d ms; retrying in %lld ms", rd->host,
+               rd->port, CONNECT_TIMEOUT_MS, (long long)rd->backoff_ms);
+    redisAsyncContext *ac = rd->ac;
+    rd->ac = NULL;
+    redisAsyncFree(ac);
+    schedule_retry(rd);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct events_redis *rd = ac->data;
+    uv_timer_stop(&rd->retry);
     if (status != REDIS_OK) {
         /* hiredis frees AC after this callback. */
         events_log("warn", "redis %s:%d: %s; retrying in %lld ms", rd->host, rd->port, ac->errstr,
@@ -149,6 +166,7 @@ static void connect_now(struct events_redis *rd)
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     rd->ac = ac;
+    uv_timer_start(&rd->retry, on_connect_timeout, CONNECT_TIMEOUT_MS, 0);
 }
 
 void events_redis_publish(struct events_redis *rd, const struct events_msg *msg)

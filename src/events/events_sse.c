@@ -44,6 +44,7 @@ static void on_overflow(void *owner)
 {
     struct sse_client *c = owner;
     const char *reason = events_sub_overflow_reason(c->sub);
+    events_log("warn", "closing an SSE subscriber: %s", reason);
     char *data = g_strescape(reason, NULL);
     g_string_append_printf(c->out, "event: %s\ndata: {\"reason\":\"%s\"}\n\n",
                            strncmp(reason, "resync", 6) == 0 ? "resync" : "close", data);

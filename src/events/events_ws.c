@@ -47,6 +47,8 @@ struct ws_client {
     GByteArray *out;
     int64_t last_recv_ms, last_ping_ms, close_deadline_ms;
     bool closing, dead, dirty;
+    int close_after_data; /* a close code to send once the queued messages are out */
+    char close_reason[124];
 };
 
 struct events_ws {
@@ -172,6 +174,15 @@ static void pump(struct ws_client *c)
         teardown(c);
         return;
     }
+    if (c->close_after_data && wslay_event_get_queued_msg_count(c->ctx) == 0) {
+        wslay_event_queue_close(c->ctx, (uint16_t)c->close_after_data,
+                                (const uint8_t *)c->close_reason, strlen(c->close_reason));
+        c->close_after_data = 0;
+        if (wslay_event_send(c->ctx) != 0 || flush_out(c) < 0) {
+            teardown(c);
+            return;
+        }
+    }
     bool want_write = c->out->len > 0 || wslay_event_want_write(c->ctx);
     bool want_read = wslay_event_want_read(c->ctx);
     if (!want_read && !want_write) {
@@ -216,13 +227,20 @@ static void mark_dirty(struct ws_client *c)
     uv_idle_start(&c->ws->writer, on_writer);
 }
 
-static void close_with(struct ws_client *c, uint16_t code, const char *reason)
+/* Close with CODE and REASON: at once (wslay sends control frames before
+ * queued messages), or AFTER_DATA, once what is queued went out. */
+static void close_with(struct ws_client *c, uint16_t code, const char *reason, bool after_data)
 {
     if (c->closing || c->dead)
         return;
     c->closing = true;
     c->close_deadline_ms = events_now_ms() + CLOSE_GRACE_MS;
-    wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, strlen(reason));
+    if (after_data) {
+        c->close_after_data = code;
+        snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    } else {
+        wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, strlen(reason));
+    }
     mark_dirty(c);
 }
 
@@ -239,7 +257,8 @@ static void on_overflow(void *owner)
     /* A close reason holds at most 123 bytes. */
     char reason[124];
     snprintf(reason, sizeof(reason), "%s", events_sub_overflow_reason(c->sub));
-    close_with(c, strncmp(reason, "resync", 6) == 0 ? CLOSE_RESYNC : CLOSE_SLOW, reason);
+    events_log("warn", "closing a WebSocket subscriber: %s", reason);
+    close_with(c, strncmp(reason, "resync", 6) == 0 ? CLOSE_RESYNC : CLOSE_SLOW, reason, false);
 }
 
 static const struct events_sub_ops sub_ops = {on_ready, on_overflow};
@@ -272,7 +291,7 @@ static void on_upgraded(void *ctx, struct http_upgraded *up, int fd, const char 
         struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)text, strlen(text)};
         wslay_event_queue_msg(c->ctx, &m);
         g_free(text);
-        close_with(c, CLOSE_RESYNC, "resync required: since is outside the event log");
+        close_with(c, CLOSE_RESYNC, "resync required: since is outside the event log", true);
     }
     mark_dirty(c);
 }
