@@ -264,7 +264,8 @@ static void timestamp_ms(int64_t at_ms, char out[32])
     size_t n = strlen(text);
     if (n > 0 && text[n - 1] == 'Z')
         text[n - 1] = '\0';
-    snprintf(out, 32, "%s.%03dZ", text, (int)(at_ms % 1000));
+    unsigned ms = (unsigned)(((at_ms % 1000) + 1000) % 1000);
+    snprintf(out, 32, "%.24s.%03uZ", text, ms % 1000u);
 }
 
 struct change {
