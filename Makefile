@@ -103,6 +103,7 @@ bench:
 	@bench/bench_batch.sh build/ovsched
 	@build/bench/bench_store
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
+	@$(MAKE) --no-print-directory build/bench/bench_events && build/bench/bench_events build/ovsched
 
 build/bench/%: bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -346,6 +346,10 @@ int main(int argc, char **argv)
             long r = rss_kib();
             if (r > rss_max)
                 rss_max = r;
+            int second = (int)(last_sample - start + 0.5);
+            if (second % 5 == 0 && second > 0)
+                printf("  t=%2ds: %ld events emitted, daemon RSS %.1f MiB\n", second,
+                       atomic_load(&g_emitted), r / 1024.0);
         }
     }
     if (atomic_load(&g_emitting)) {
@@ -374,6 +378,11 @@ int main(int argc, char **argv)
     }
     free(cs);
     free(g_lat);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd),
+             "grep -c 'slow consumer' %s/daemon.log | sed 's/^/  slow-consumer closes: /'", g_tmp);
+    if (system(cmd) < 0)
+        fprintf(stderr, "bench_events: cannot read the daemon log\n");
     cleanup();
     return 0;
 }

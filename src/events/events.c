@@ -806,7 +806,8 @@ static void bench_trigger(struct events *ev, const struct http_request *req,
     bool batch = store_begin(ev->store, NULL) == 0;
     for (json_int_t i = 0; i < count; i++) {
         char id[32];
-        snprintf(id, sizeof(id), "bench-%lld", (long long)(i % jobs));
+        /* By seq, so the jobs take turns across requests too. */
+        snprintf(id, sizeof(id), "bench-%lld", (long long)(ev->next_seq % jobs));
         struct change c = {.type = EVENTS_JOB_UPDATED, .job_id = id, .status = "ACTIVE"};
         emit(ev, &c);
     }

@@ -96,6 +96,9 @@ class Daemon:
                 self.proc.wait()
         self.proc.stdout.close()
         self.log.close()
+        check("daemon %s exits 0 on SIGTERM (no leak, no crash)" % os.path.basename(self.data),
+              self.proc.returncode == 0 or sig != signal.SIGTERM,
+              self.log_text()[-3000:])
         return self.proc.returncode
 
     def rss_kib(self):
@@ -474,8 +477,9 @@ def test_slow_client(tmp):
         check("slow client: it got a close or EOF, not all 60000 events",
               (slow.eof or slow.close_code == 1008) and n < 60000, (n, slow.close_code))
         rss1 = d.rss_kib()
-        check("slow client: the daemon's memory stays bounded (< 64 MiB growth)",
-              rss1 - rss0 < 65536, (rss0, rss1))
+        if "/san/" not in BIN:  # ASan's quarantine holds freed memory: RSS says nothing
+            check("slow client: the daemon's memory stays bounded (< 64 MiB growth)",
+                  rss1 - rss0 < 65536, (rss0, rss1))
         create(d, "after")
         check("slow client: other clients are unaffected", fine.recv(0.5) is None and
               d.call("GetJob", {"job_id": "after"})[0] == 200)
@@ -639,7 +643,7 @@ def main():
         test_filters(d)
         test_sse(d)
         test_replay_across_restart(d)
-        check("daemon stops cleanly (exit 0) with subscribers gone", d.stop() == 0)
+        d.stop()
         d = None
         test_resync(tmp)
         test_slow_client(tmp)
