@@ -9,6 +9,7 @@ packages=(
     libglib2.0-dev tzdata libjansson-dev libcmocka-dev
     libuv1-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
     python3 python3-croniter curl
+    libwslay-dev libhiredis-dev redis-server
 )
 
 missing=()
