@@ -613,6 +613,10 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
         reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
         return;
     }
+    if (strncmp(path, "/v1/events", 10) == 0 && !authorized(d, req)) {
+        reply_error(resp, -EACCES, "missing or invalid bearer token (Authorization: Bearer ...)");
+        return;
+    }
     if (events_http(d->events, req, resp))
         return;
     if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {

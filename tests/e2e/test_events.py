@@ -116,7 +116,7 @@ class Daemon:
 class WebSocket:
     """A minimal RFC 6455 client: enough to subscribe and read."""
 
-    def __init__(self, port, query="", rcvbuf=None):
+    def __init__(self, port, query="", rcvbuf=None, headers=""):
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -124,8 +124,8 @@ class WebSocket:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(("GET /v1/events/ws%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           % (("?" + query) if query else "", key)).encode())
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+                           % (("?" + query) if query else "", key, headers)).encode())
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
             chunk = self.sock.recv(4096)
@@ -489,6 +489,20 @@ def test_slow_client(tmp):
         d.stop()
 
 
+def test_admin_token(tmp):
+    d = Daemon(os.path.join(tmp, "token"), env={"OVSCHED_ADMIN_TOKEN": "s3cret"})
+    try:
+        ws = WebSocket(d.port)
+        check("token: a subscription without the admin token is refused (401)",
+              " 401 " in ws.status_line, ws.status_line)
+        ws.sock.close()
+        ws = WebSocket(d.port, headers="Authorization: Bearer s3cret\r\n")
+        check("token: with it, the upgrade succeeds", "101" in ws.status_line, ws.status_line)
+        ws.close()
+    finally:
+        d.stop()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -647,6 +661,7 @@ def main():
         d = None
         test_resync(tmp)
         test_slow_client(tmp)
+        test_admin_token(tmp)
         test_redis(tmp)
     except Exception as e:  # a crash of the harness is a failure, not a silent pass
         check("harness", False, repr(e))
