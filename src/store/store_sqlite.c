@@ -254,10 +254,18 @@ static const char *const statement_sql[S_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_EVENT_SINCE] = "SELECT seq, at_ms, type, job_id, campaign_id, json FROM events"
                       " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-    [S_EVENT_BOUNDS] = "SELECT IFNULL(MIN(seq), 0), IFNULL(MAX(seq), 0) FROM events",
-    /* The newest event always stays: it carries the sequence across restarts. */
-    [S_EVENT_PRUNE] = "DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events)"
-                      " AND (seq <= (SELECT MAX(seq) FROM events) - ?1 OR at_ms < ?2)",
+    /* Two subqueries: SQLite reads MIN or MAX of a rowid from the b-tree's
+     * edge only when the query has that one aggregate; both at once scan. */
+    [S_EVENT_BOUNDS] = "SELECT IFNULL((SELECT MIN(seq) FROM events), 0),"
+                       " IFNULL((SELECT MAX(seq) FROM events), 0)",
+    /* One seq range, so the delete walks the rowid b-tree from its start:
+     * keep the ?1 newest and those from the first at or after ?2 (times rise
+     * with seq), and always the newest: it carries the sequence across
+     * restarts. */
+    [S_EVENT_PRUNE] = "DELETE FROM events WHERE seq < min((SELECT MAX(seq) FROM events),"
+                      " max((SELECT MAX(seq) FROM events) - ?1 + 1,"
+                      "     IFNULL((SELECT seq FROM events WHERE at_ms >= ?2 ORDER BY seq LIMIT 1),"
+                      "            (SELECT MAX(seq) FROM events))))",
 };
 
 #define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
