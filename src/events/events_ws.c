@@ -33,6 +33,7 @@
 #define CLOSE_SLOW     1008 /* policy violation */
 #define CLOSE_RESYNC   4000
 #define CLOSE_AWAY     1001
+#define MAX_CLIENT_MSG 4096
 
 struct ws_client {
     struct events_ws *ws;
@@ -284,6 +285,8 @@ static void on_upgraded(void *ctx, struct http_upgraded *up, int fd, const char 
         teardown(c);
         return;
     }
+    /* Clients only send control frames: a big message is refused (1009), not buffered. */
+    wslay_event_config_set_max_recv_msg_length(c->ctx, MAX_CLIENT_MSG);
     struct events_resync resync;
     if (events_sub_add(ws->events, &c->filter, &sub_ops, c, &c->sub, &resync) < 0) {
         /* The answer a client can act on, then a close saying the same. */

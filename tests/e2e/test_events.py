@@ -338,6 +338,14 @@ def test_filters(d):
           by_job.recv(0.5) is None and by_tenant.recv(0.2) is None)
     for ws in (by_type, by_job, by_tenant):
         ws.close()
+    big = WebSocket(d.port)
+    big.send_frame(0x1, b"x" * 10000)
+    big.recv(3)
+    check("ws: a client message over 4 KiB is refused with 1009, not buffered",
+          big.close_code == 1009 or big.eof, (big.close_code, big.eof))
+    big.close()
+    check("ws: the daemon still serves after bad client frames",
+          d.call("GetJob", {"job_id": "f1"})[0] == 200)
     s = socket.create_connection(("127.0.0.1", d.port))
     s.sendall(b"GET /v1/events/ws?types=nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
               b"Connection: Upgrade\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"
