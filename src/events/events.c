@@ -197,6 +197,12 @@ int events_config_option(struct events_config *config, int opt, const char *arg,
     case 3:
         config->redis_channel = arg;
         return 0;
+    case 4:
+        if (timefmt_duration_parse(arg, strlen(arg), &config->ping_ms, &reason) == 0 &&
+            config->ping_ms >= 10)
+            return 0;
+        snprintf(err, err_size, "--events-ping: %s", reason ? reason : "must be at least 10ms");
+        return -EINVAL;
     default:
         return -EINVAL;
     }
@@ -690,6 +696,8 @@ int events_new(uv_loop_t *loop, struct store *store, const struct events_config 
         ev->config.max_events = EVENTS_DEFAULT_MAX;
     if (ev->config.max_age_ms <= 0)
         ev->config.max_age_ms = EVENTS_DEFAULT_MAX_AGE_MS;
+    if (ev->config.ping_ms <= 0)
+        ev->config.ping_ms = EVENTS_DEFAULT_PING_MS;
     if (!ev->config.client_queue)
         ev->config.client_queue = EVENTS_DEFAULT_CLIENT_QUEUE;
     ev->redis_url = g_strdup(config->redis_url);
@@ -714,7 +722,7 @@ int events_new(uv_loop_t *loop, struct store *store, const struct events_config 
     ev->next_seq = hi + 1;
     ev->published_seq = hi;
     prune(ev);
-    int r = events_ws_new(ev, &ev->ws);
+    int r = events_ws_new(ev, ev->config.ping_ms, &ev->ws);
     if (r == 0)
         r = events_sse_new(ev, &ev->sse);
     if (r == 0 && ev->redis_url)
@@ -722,7 +730,8 @@ int events_new(uv_loop_t *loop, struct store *store, const struct events_config 
                              err_size);
     if (r < 0)
         return r;
-    uv_timer_start(&ev->tick_timer, on_tick, TICK_MS, TICK_MS);
+    uint64_t tick = (uint64_t)MIN(TICK_MS, ev->config.ping_ms);
+    uv_timer_start(&ev->tick_timer, on_tick, tick, tick);
     return 0;
 }
 

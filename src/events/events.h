@@ -78,25 +78,30 @@ struct events_config {
     const char *redis_url;     /* "redis://host:port"; NULL: no Redis */
     const char *redis_channel; /* NULL: "ovsched.events" */
     bool bench_trigger;        /* POST /v1/events/_bench (make bench only) */
+    int64_t ping_ms;           /* WebSocket ping interval; 0: 20 s.  Silent 3 intervals: dropped */
 };
 
 #define EVENTS_DEFAULT_MAX           100000
 #define EVENTS_DEFAULT_MAX_AGE_MS    (INT64_C(7) * 24 * 3600 * 1000)
 #define EVENTS_DEFAULT_CLIENT_QUEUE  4096
+#define EVENTS_DEFAULT_PING_MS       20000
 #define EVENTS_DEFAULT_REDIS_CHANNEL "ovsched.events"
 
 /* Daemon flags (getopt_long values from EVENTS_OPT_FIRST): --events-max N,
- * --events-max-age DURATION, --redis URL, --redis-channel NAME. */
+ * --events-max-age DURATION, --redis URL, --redis-channel NAME,
+ * --events-ping DURATION. */
 #define EVENTS_OPT_FIRST 0x4500
-#define EVENTS_OPTIONS                                                                             \
-    {"events-max", required_argument, NULL, EVENTS_OPT_FIRST},                                     \
-        {"events-max-age", required_argument, NULL, EVENTS_OPT_FIRST + 1},                         \
-        {"redis", required_argument, NULL, EVENTS_OPT_FIRST + 2},                                  \
-    {                                                                                              \
-        "redis-channel", required_argument, NULL, EVENTS_OPT_FIRST + 3                             \
-    }
+/* clang-format off */
+#define EVENTS_OPTIONS                                                    \
+    {"events-max", required_argument, NULL, EVENTS_OPT_FIRST},            \
+    {"events-max-age", required_argument, NULL, EVENTS_OPT_FIRST + 1},    \
+    {"redis", required_argument, NULL, EVENTS_OPT_FIRST + 2},             \
+    {"redis-channel", required_argument, NULL, EVENTS_OPT_FIRST + 3},     \
+    {"events-ping", required_argument, NULL, EVENTS_OPT_FIRST + 4}
+/* clang-format on */
 #define EVENTS_USAGE                                                                               \
-    "[--events-max N] [--events-max-age DURATION] [--redis URL] [--redis-channel NAME]"
+    "[--events-max N] [--events-max-age DURATION] [--events-ping DURATION] [--redis URL] "         \
+    "[--redis-channel NAME]"
 
 /* Apply the getopt_long value OPT with ARG to CONFIG.  Returns 0, or -EINVAL
  * (not one of ours, or a bad value: a sentence in ERR). */

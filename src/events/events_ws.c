@@ -11,7 +11,7 @@
  * them from an idle callback, so a burst of events costs one system call per
  * client, not one per event.  What waits beyond that stays in the client's
  * bounded hub queue; a client that lets it fill is closed with 1008 and a
- * reason.  The server pings every PING_MS; a client silent for DEAD_MS (no
+ * reason.  The server pings every ping_ms; a client silent for 3 of them (no
  * pong, nothing) is dropped.
  */
 #include <errno.h>
@@ -27,8 +27,6 @@
 #define WS_GUID        "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define OUT_MAX        (64 * 1024)
 #define WINDOW         64 /* messages handed to wslay at a time */
-#define PING_MS        20000
-#define DEAD_MS        60000
 #define CLOSE_GRACE_MS 2000
 #define CLOSE_SLOW     1008 /* policy violation */
 #define CLOSE_RESYNC   4000
@@ -57,6 +55,7 @@ struct events_ws {
     GHashTable *clients; /* struct ws_client * (live, upgraded) */
     GPtrArray *dirty;    /* clients with something to write */
     uv_idle_t writer;
+    int64_t ping_ms;
     bool stopped;
 };
 
@@ -373,9 +372,10 @@ void events_ws_tick(struct events_ws *ws, int64_t now_ms)
     GList *clients = g_hash_table_get_keys(ws->clients);
     for (GList *l = clients; l; l = l->next) {
         struct ws_client *c = l->data;
-        if ((c->closing && now_ms >= c->close_deadline_ms) || now_ms - c->last_recv_ms > DEAD_MS) {
+        if ((c->closing && now_ms >= c->close_deadline_ms) ||
+            now_ms - c->last_recv_ms > 3 * ws->ping_ms) {
             teardown(c); /* a client that does not read gets no more time */
-        } else if (now_ms - c->last_ping_ms >= PING_MS) {
+        } else if (now_ms - c->last_ping_ms >= ws->ping_ms) {
             c->last_ping_ms = now_ms;
             struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"ka", 2};
             wslay_event_queue_msg(c->ctx, &ping);
@@ -385,9 +385,10 @@ void events_ws_tick(struct events_ws *ws, int64_t now_ms)
     g_list_free(clients);
 }
 
-int events_ws_new(struct events *events, struct events_ws **ret)
+int events_ws_new(struct events *events, int64_t ping_ms, struct events_ws **ret)
 {
     struct events_ws *ws = g_new0(struct events_ws, 1);
+    ws->ping_ms = ping_ms;
     ws->events = events;
     ws->clients = g_hash_table_new(NULL, NULL);
     ws->dirty = g_ptr_array_new();

@@ -66,11 +66,12 @@ struct events_ws;  /* every WebSocket client */
 struct events_sse; /* every SSE client */
 struct events_redis;
 
-int events_ws_new(struct events *events, struct events_ws **ret);
+int events_ws_new(struct events *events, int64_t ping_ms, struct events_ws **ret);
 /* Answer an upgrade request to /v1/events/ws. */
 void events_ws_handle(struct events_ws *ws, const struct http_request *req,
                       struct http_response *resp, struct events_filter *filter);
-void events_ws_tick(struct events_ws *ws, int64_t now_ms); /* once a second: pings, deadlines */
+/* Every min(1 s, ping interval): pings, dead clients, close deadlines. */
+void events_ws_tick(struct events_ws *ws, int64_t now_ms);
 void events_ws_stop(struct events_ws *ws);
 void events_ws_free(struct events_ws *ws);
 

@@ -511,6 +511,34 @@ def test_admin_token(tmp):
         d.stop()
 
 
+def test_keepalive(tmp):
+    d = Daemon(os.path.join(tmp, "ping"), ["--events-ping", "200ms"])
+    try:
+        alive = WebSocket(d.port)
+        mute = WebSocket(d.port)  # never reads, so never answers a ping
+        deadline = time.time() + 1.5
+        while time.time() < deadline:
+            alive.recv(deadline - time.time())
+        check("keepalive: the server pings and a client that answers stays",
+              alive.pings >= 3 and not alive.eof and alive.close_code is None,
+              (alive.pings, alive.eof, alive.close_code))
+        time.sleep(0.5)
+        gone = False
+        deadline = time.time() + 3
+        while time.time() < deadline and not gone:
+            r, _, _ = select.select([mute.sock], [], [], 0.2)
+            if r:
+                try:
+                    gone = mute.sock.recv(65536) == b""
+                except ConnectionResetError:
+                    gone = True
+        check("keepalive: a client silent for 3 intervals is dropped", gone)
+        alive.close()
+        mute.sock.close()
+    finally:
+        d.stop()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -670,6 +698,7 @@ def main():
         test_resync(tmp)
         test_slow_client(tmp)
         test_admin_token(tmp)
+        test_keepalive(tmp)
         test_redis(tmp)
     except Exception as e:  # a crash of the harness is a failure, not a silent pass
         check("harness", False, repr(e))

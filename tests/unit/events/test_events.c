@@ -414,6 +414,12 @@ static void test_config_options(void **state)
     assert_int_equal(events_config_option(&c, EVENTS_OPT_FIRST + 1, "soon", err, sizeof(err)),
                      -EINVAL);
     assert_non_null(strstr(err, "--events-max-age"));
+    assert_int_equal(events_config_option(&c, EVENTS_OPT_FIRST + 4, "250ms", err, sizeof(err)), 0);
+    assert_int_equal(c.ping_ms, 250);
+    assert_int_equal(events_config_option(&c, EVENTS_OPT_FIRST + 4, "1ms", err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "--events-ping"));
+    assert_int_equal(events_config_option(&c, 'x', "1", err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
