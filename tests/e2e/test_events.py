@@ -338,6 +338,15 @@ def test_filters(d):
           by_job.recv(0.5) is None and by_tenant.recv(0.2) is None)
     for ws in (by_type, by_job, by_tenant):
         ws.close()
+    try:
+        urllib.request.urlopen(d.base + "/v1/events/ws", timeout=5)
+        code = 200
+    except urllib.error.HTTPError as e:
+        code = e.code
+    check("ws: a plain GET (no Upgrade) gets 426", code == 426, code)
+    status, body = d.call(None, {}, path="/v1/events")
+    check("sse: POST gets 405", status == 405 and body.get("code") == "method_not_allowed",
+          (status, body))
     big = WebSocket(d.port)
     big.send_frame(0x1, b"x" * 10000)
     big.recv(3)
