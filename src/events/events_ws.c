@@ -220,7 +220,7 @@ static void on_writer(uv_idle_t *idle)
 
 static void mark_dirty(struct ws_client *c)
 {
-    if (c->dirty || c->dead)
+    if (c->dirty || c->dead || c->ws->stopped) /* stopped: the writer is closed */
         return;
     c->dirty = true;
     g_ptr_array_add(c->ws->dirty, c);
