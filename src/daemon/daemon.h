@@ -30,13 +30,14 @@
 #include "tz/tz.h"
 
 struct daemon_config {
-    const char *listen_host;     /* "127.0.0.1" */
-    int listen_port;             /* 0: ephemeral */
-    const char *data_dir;        /* "./data" */
-    int max_in_flight;           /* 0: no cap */
-    int64_t stop_grace_ms;       /* SIGTERM: how long running attempts may finish */
-    const char *admin_token;     /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
-    struct events_config events; /* --events-max, --events-max-age, --redis, ... */
+    const char *listen_host; /* "127.0.0.1" */
+    int listen_port;         /* 0: ephemeral */
+    const char *data_dir;    /* "./data" */
+    int max_in_flight;       /* 0: no cap */
+    int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
+    const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    /* --events-max, --events-max-age, --events-ping, --redis, --redis-channel */
+    struct events_config events;
 };
 
 struct daemon {
