@@ -2,12 +2,13 @@
  * events - the hub: numbering, the durable log, subscribers.  See events.h.
  *
  * Emission appends the envelope to the store at once (so it shares the
- * daemon's open batch, and commits with the change it describes) and queues
- * it in `pending`.  A zero-delay timer publishes `pending` once the emitting
- * code has returned to the loop, after one look at the log's highest seq: if
- * the batch that held some events was rolled back, those events are dropped
- * (the change they describe was dropped too) and numbering resumes after the
- * log's last event, so seq never has a gap.
+ * daemon's open batch, and commits with the change it describes) under the
+ * seq after the log's own last one, read in the same transaction: a batch
+ * that is rolled back takes its events with it and the next event reuses the
+ * number, so the log never has a gap.  The message waits in `pending`; a
+ * zero-delay timer publishes `pending` once the emitting code has returned to
+ * the loop, after reading back the range of seqs it covers: a message the log
+ * does not hold as it was sent (rolled back, its seq reused) is dropped.
  *
  * Subscribers sit in one array; publishing walks it once per event and queues
  * a reference to the shared message for each match.  A subscriber that asked
@@ -349,6 +350,12 @@ static void emit(struct events *ev, const struct change *c)
 {
     if (ev->stopped)
         return;
+    /* The log's own last seq, read inside the open batch if any: after a
+     * batch was rolled back, numbering goes on from what the log holds, so
+     * the log never has a gap. */
+    int64_t lo, hi;
+    if (store_event_bounds(ev->store, &lo, &hi, NULL) == 0)
+        ev->next_seq = hi + 1;
     int64_t at = events_now_ms(), seq = ev->next_seq;
     char *json = envelope(c, seq, at);
     if (!json)
@@ -548,22 +555,50 @@ char *events_resync_json(const struct events_resync *r)
 
 /* ---- publishing ------------------------------------------------------------------ */
 
-/* Drop pending events the log does not hold (their batch was rolled back). */
+static int collect_stored(const struct store_event *e, void *userdata)
+{
+    g_hash_table_insert(userdata, g_memdup2(&e->seq, sizeof(e->seq)), g_strdup(e->json));
+    return 0;
+}
+
+static gint by_seq(gconstpointer a, gconstpointer b)
+{
+    const struct events_msg *x = *(struct events_msg *const *)a,
+                            *y = *(struct events_msg *const *)b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Keep only the pending events the log holds, in seq order: those of a batch
+ * that was rolled back are gone with the change they described (and their
+ * seq may since belong to a later event). */
 static void check_durable(struct events *ev)
 {
-    int64_t lo, hi;
-    if (store_event_bounds(ev->store, &lo, &hi, NULL) < 0)
+    int64_t first = INT64_MAX, last = 0;
+    for (guint i = 0; i < ev->pending->len; i++) {
+        struct events_msg *msg = g_ptr_array_index(ev->pending, i);
+        first = MIN(first, msg->seq);
+        last = MAX(last, msg->seq);
+    }
+    GHashTable *stored = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    if (store_event_foreach(ev->store, first - 1, last, -1, collect_stored, stored, NULL) < 0) {
+        g_hash_table_destroy(stored);
         return; /* cannot tell: publish what the appends reported */
-    guint keep = 0;
-    while (keep < ev->pending->len &&
-           ((struct events_msg *)g_ptr_array_index(ev->pending, keep))->seq <= hi)
-        keep++;
-    if (keep == ev->pending->len)
-        return;
-    events_log("warn", "%u events were rolled back with their batch; numbering resumes at %lld",
-               ev->pending->len - keep, (long long)hi + 1);
-    g_ptr_array_remove_range(ev->pending, keep, ev->pending->len - keep);
-    ev->next_seq = hi + 1;
+    }
+    guint dropped = 0;
+    for (guint i = 0; i < ev->pending->len;) {
+        struct events_msg *msg = g_ptr_array_index(ev->pending, i);
+        const char *json = g_hash_table_lookup(stored, &msg->seq);
+        if (json && strcmp(json, msg->json) == 0) {
+            i++;
+        } else {
+            g_ptr_array_remove_index(ev->pending, i);
+            dropped++;
+        }
+    }
+    g_hash_table_destroy(stored);
+    if (dropped)
+        events_log("warn", "%u events were rolled back with their batch", dropped);
+    g_ptr_array_sort(ev->pending, by_seq);
 }
 
 static void on_flush(uv_timer_t *timer)
