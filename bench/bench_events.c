@@ -378,6 +378,7 @@ int main(int argc, char **argv)
     }
     free(cs);
     free(g_lat);
+    fflush(stdout);
     char cmd[160];
     snprintf(cmd, sizeof(cmd),
              "grep -c 'slow consumer' %s/daemon.log | sed 's/^/  slow-consumer closes: /'", g_tmp);
