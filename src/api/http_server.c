@@ -179,6 +179,11 @@ void http_stream_wake(struct http_stream *stream)
     kick(stream->server);
 }
 
+void http_stream_set_timeout(struct http_stream *stream, unsigned seconds)
+{
+    MHD_set_connection_option(stream->conn, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
+}
+
 static struct MHD_Response *stream_response(struct http_server *server, struct MHD_Connection *conn,
                                             struct http_response *resp)
 {

@@ -65,6 +65,10 @@ void http_upgraded_close(struct http_upgraded *up);
 /* The stream's source has something to say: read it again soon. */
 void http_stream_wake(struct http_stream *stream);
 
+/* Close the stream's connection if it makes no progress for SECONDS (a client
+ * that stopped reading).  Streams start with no such timeout. */
+void http_stream_set_timeout(struct http_stream *stream, unsigned seconds);
+
 /* Handle REQ: fill RESP.  Runs on the loop. */
 typedef void (*http_handler)(void *ctx, const struct http_request *req, struct http_response *resp);
 

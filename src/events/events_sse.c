@@ -16,7 +16,8 @@
 
 #include "events/internal.h"
 
-#define KEEPALIVE_MS 15000
+#define KEEPALIVE_MS  15000
+#define CLOSE_GRACE_S 2
 
 struct sse_client {
     struct events_sse *sse;
@@ -50,6 +51,9 @@ static void on_overflow(void *owner)
                            strncmp(reason, "resync", 6) == 0 ? "resync" : "close", data);
     g_free(data);
     c->ending = true;
+    /* A client that stopped reading never takes the reason: drop it soon. */
+    if (c->stream)
+        http_stream_set_timeout(c->stream, CLOSE_GRACE_S);
     on_ready(c);
 }
 

@@ -478,6 +478,18 @@ def test_sse(d):
         conn.close()
 
 
+def server_side_state(server_port, client_port):
+    """The TCP state (hex, /proc/net/tcp) of the daemon's end of a connection."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, remote, state = fields[1], fields[2], fields[3]
+            if int(local.split(":")[1], 16) == server_port and \
+                    int(remote.split(":")[1], 16) == client_port:
+                return state
+    return "gone"
+
+
 def test_slow_client(tmp):
     d = Daemon(os.path.join(tmp, "slow"), env={"OVSCHED_EVENTS_BENCH": "1"})
     try:
@@ -502,6 +514,23 @@ def test_slow_client(tmp):
               d.call("GetJob", {"job_id": "after"})[0] == 200)
         slow.close()
         fine.close()
+        # The same for SSE: a client that does not read is closed, with a reason logged.
+        sse = socket.socket()
+        sse.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sse.connect(("127.0.0.1", d.port))
+        sse.sendall(b"GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)
+        for _ in range(6):
+            d.call(None, {"count": 10000, "jobs": 10}, path="/v1/events/_bench")
+        logged = wait_for(lambda: "closing an SSE subscriber: slow consumer" in d.log_text(),
+                          timeout=15)
+        check("slow SSE client: closed with a reason (logged)", logged, d.log_text()[-1500:])
+        # Without reading: the daemon's side must leave ESTABLISHED by itself.
+        mine = sse.getsockname()[1]
+        closed = wait_for(lambda: server_side_state(d.port, mine) != "01", timeout=8, step=0.2)
+        check("slow SSE client: the daemon closes it even though it never reads", closed,
+              server_side_state(d.port, mine))
+        sse.close()
     finally:
         d.stop()
 
