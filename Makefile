@@ -10,7 +10,7 @@
 #   make format     clang-format every C file in place
 
 CC      ?= cc
-PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl libsodium
+PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl libsodium hiredis
 SAN     ?= 0
 OPT     ?= -O2
 
@@ -26,7 +26,8 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) -Isrc $(PKG_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm -lpthread
+# libwslay-dev ships no .pc file (Debian 12): link it by name.
+LDLIBS  := $(PKG_LIBS) -lwslay -lm -lpthread
 TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 SRCS      := $(sort $(wildcard src/*/*.c))
@@ -104,6 +105,7 @@ bench:
 	@build/bench/bench_store
 	@build/bench/bench_auth
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
+	@$(MAKE) --no-print-directory build/bench/bench_events && build/bench/bench_events build/ovsched
 
 build/bench/%: bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -152,6 +152,15 @@ static bool activate(struct daemon *d, struct job_doc *doc, int64_t now_ms,
     return true;
 }
 
+/* Record DOC's event in the mutation's transaction, then commit the change
+ * and give it to the core: a change and its event are stored together. */
+static bool announce_and_activate(struct daemon *d, struct job_doc *doc, enum events_type type,
+                                  int64_t now_ms, struct http_response *resp)
+{
+    events_job(d->events, type, doc->id, doc->campaign_id, doc->status);
+    return activate(d, doc, now_ms, resp);
+}
+
 /* DOC as the store keeps it: the document and its digest (job_digest.h).
  * Release with record_release(). */
 struct record {
@@ -194,7 +203,7 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
         reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
     else if (r < 0)
         reply_store_error(resp, r, &err, "job");
-    if (r == 0 && activate(d, doc, now, resp)) {
+    if (r == 0 && announce_and_activate(d, doc, EVENTS_JOB_CREATED, now, resp)) {
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -257,7 +266,8 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
     struct job_doc *doc = parse_job(d, job, created, resp);
     if (!doc)
         return;
-    if (store_update(d, doc, version, resp) == 0 && activate(d, doc, daemon_now_ms(), resp)) {
+    if (store_update(d, doc, version, resp) == 0 &&
+        announce_and_activate(d, doc, EVENTS_JOB_UPDATED, daemon_now_ms(), resp)) {
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -269,6 +279,9 @@ static void delete_job(struct daemon *d, json_t *body, struct http_response *res
     if (!id)
         return;
     struct store_error err = {0};
+    struct store_job old = {0};
+    int64_t campaign = store_job_get(d->store, id, &old, NULL) == 0 ? old.campaign_id : 0;
+    store_job_release(&old);
     int r = store_job_delete(d->store, id, &err);
     if (r == -ENOENT) {
         reply_error(resp, r, "job_id: no job '%s'", id);
@@ -278,6 +291,8 @@ static void delete_job(struct daemon *d, json_t *body, struct http_response *res
         reply_store_error(resp, r, &err, "job_id");
         return;
     }
+    /* The event joins the deletion's transaction. */
+    events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED");
     if (!api_call_commit_job(d, id, resp))
         return;
     sched_job_remove(d->sched, id);
@@ -519,7 +534,10 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
     if (job_doc_parse(copy, d->zones, created, &parsed, &err) < 0) {
         reply_error(resp, -EINVAL, "%s", err.message);
     } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0 &&
-               activate(d, parsed, daemon_now_ms(), resp)) {
+               announce_and_activate(d, parsed,
+                                     strcmp(status, "PAUSED") == 0 ? EVENTS_JOB_PAUSED
+                                                                   : EVENTS_JOB_RESUMED,
+                                     daemon_now_ms(), resp)) {
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
     }
     job_doc_free(parsed);
@@ -626,6 +644,10 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
 {
     const char *path = http_request_path(req), *method = http_request_method(req);
     if (api_ops_handle(d, method, path, resp))
+        return;
+    /* The event streams authenticate through the authorizer daemon_init()
+     * installs (api_auth_events_authorizer()). */
+    if (events_http(d->events, req, resp))
         return;
     if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {
         reply_error(resp, -ENOSYS, "no route %s %s", method, path);

@@ -689,3 +689,22 @@ bool api_ops_handle(struct daemon *d, const char *method, const char *path,
         reply_json(resp, 200, api_openapi_document());
     return true;
 }
+
+/* Subscriptions (/v1/events, /v1/events/ws): any valid token, viewer and up;
+ * a tenant-bound token receives only its tenant's events, whatever filter it
+ * asked for.  Browsers cannot set headers on a WebSocket, so the token may
+ * also come as ?access_token= (api_auth_principal_stream()). */
+int api_auth_events_authorizer(void *ctx, const struct http_request *req,
+                               struct events_filter *filter)
+{
+    struct daemon *d = ctx;
+    struct auth_principal p;
+    const char *reason;
+    if (api_auth_principal_stream(d, req, &p, &reason) < 0)
+        return -EACCES;
+    if (p.has_campaign_id) {
+        filter->has_tenant = true;
+        filter->tenant_id = p.campaign_id;
+    }
+    return 0;
+}

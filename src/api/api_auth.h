@@ -112,4 +112,9 @@ const char *api_route_name(size_t i, bool *ret_mutates);
 /* From api.c: the error reply of ERROR (negative errno) with MESSAGE. */
 void api_reply_errno(struct http_response *resp, int error, const char *message);
 
+/* The events module's authorizer (events_set_authorizer()): D is the daemon. */
+struct events_filter;
+int api_auth_events_authorizer(void *ctx, const struct http_request *req,
+                               struct events_filter *filter);
+
 #endif

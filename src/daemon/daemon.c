@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/api_auth.h"
 #include "api/job_digest.h"
 #include "api/job_doc.h"
 #include "auth/auth.h"
@@ -492,6 +493,7 @@ static void hook_run_start(void *ctx, struct sched_run *run)
                                   : "the run could not be recorded in the store");
         return;
     }
+    events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
     if (d->batch && !written) {
         /* Group commit: the executor starts once the batch holding its record
          * is committed (batch_commit()), never before. */
@@ -532,6 +534,8 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
         run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, RUN_KEY(run->id));
     if (!skipped_slot)
         record_run(d, run);
+    events_run(d->events, false, run->job_id, sched_run_status_to_string(run->status), run->id,
+               run->attempt, NULL);
     if (sched_run_status_is_final(run->status)) {
         const char *status = sched_run_status_to_string(run->status);
         metrics_run_finished(status);
@@ -569,6 +573,7 @@ static void write_decision(struct daemon *d, const struct sched_decision *decisi
         .at_ms = at_ms,
     };
     store_decision_insert(d->store, &rec, NULL, NULL);
+    events_decision(d->events, decision->job_id, rec.kind, decision->first_slot_ms);
 }
 
 static void hook_decision(void *ctx, const struct sched_decision *decision)
@@ -602,8 +607,10 @@ static void write_deferred(struct daemon *d)
 {
     for (guint i = 0; i < d->to_record->len; i++) {
         struct sched_run *run = sched_run_find(d->sched, g_array_index(d->to_record, uint64_t, i));
-        if (run) /* else it ended in the pass, and its end is recorded */
-            record_run(d, run);
+        if (!run) /* it ended in the pass, and its end is recorded */
+            continue;
+        record_run(d, run);
+        events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
     }
     g_array_set_size(d->to_record, 0);
     for (guint i = 0; i < d->decisions->len; i++) {
@@ -904,6 +911,7 @@ static void on_signal(uv_signal_t *signal, int signum)
              (long long)d->config.stop_grace_ms);
     d->stopping = true;
     notify_send("STOPPING=1");
+    events_stop(d->events);
     http_server_close(d->http);
     d->http = NULL;
     uv_timer_stop(&d->wakeup);
@@ -1010,6 +1018,9 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         snprintf(err, err_size, "cannot start the http executor");
         return r;
     }
+    if ((r = events_new(&d->loop, d->store, &d->config.events, &d->events, err, err_size)) < 0)
+        return r;
+    events_set_authorizer(d->events, api_auth_events_authorizer, d);
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
@@ -1035,11 +1046,13 @@ static void daemon_release(struct daemon *d)
         /* Close what is still open (an error path): handles first, memory after. */
         exec_http_free(d->http_exec);
         d->http_exec = NULL;
+        events_stop(d->events);
         http_server_close(d->http);
         uv_walk(&d->loop, close_walk, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
         uv_loop_close(&d->loop);
     }
+    events_free(d->events);
     sched_free(d->sched);
     store_close(d->store);
     tz_cache_free(d->zones);
@@ -1092,16 +1105,18 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"max-in-flight", required_argument, NULL, 'm'},
         {"log-format", required_argument, NULL, 'f'},
         {"jobs-dir", required_argument, NULL, 'j'},
+        EVENTS_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN")};
-    char *listen_host = NULL;
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), {0}};
+    char *listen_host = NULL, err[512] = "";
     enum log_format log_format;
     int c;
     optind = 1;
+    d->config.events.bench_trigger = getenv("OVSCHED_EVENTS_BENCH") != NULL;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == 'l' && parse_listen(optarg, &d->config) == 0) {
             listen_host = (char *)d->config.listen_host;
@@ -1113,14 +1128,20 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             log_set_format(log_format);
         } else if (c == 'j') {
             d->jobs_dir_path = optarg;
+        } else if (c >= EVENTS_OPT_FIRST &&
+                   events_config_option(&d->config.events, c, optarg, err, sizeof(err)) == 0) {
+            continue;
         } else {
-            fprintf(stderr, "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                            "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text]\n");
+            if (*err)
+                fprintf(stderr, "ovsched: %s\n", err);
+            fprintf(stderr,
+                    "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
+                    "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text] " EVENTS_USAGE
+                    "\n");
             g_free(d);
             return 2;
         }
     }
-    char err[512] = "";
     int r = daemon_init(d, err, sizeof(err));
     if (r < 0) {
         log_write("error", daemon_now_ms(), NULL, "ovsched: %s", err);

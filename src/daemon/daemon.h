@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "api/http_server.h"
+#include "events/events.h"
 #include "exec/exec.h"
 #include "sched/sched.h"
 #include "store/store.h"
@@ -35,6 +36,8 @@ struct daemon_config {
     int max_in_flight;       /* 0: no cap */
     int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
     const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    /* --events-max, --events-max-age, --events-ping, --redis, --redis-channel */
+    struct events_config events;
 };
 
 struct daemon {
@@ -44,6 +47,7 @@ struct daemon {
     struct sched *sched;
     struct tz_cache *zones;
     struct http_server *http;
+    struct events *events; /* the event log and its subscribers */
     struct exec_http *http_exec;
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;

@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* The schema version store_sqlite.c migrates to. */
-#define STORE_SQLITE_SCHEMA_VERSION 4
+#define STORE_SQLITE_SCHEMA_VERSION 5
 
 struct store_ops {
     const char *name;
@@ -71,6 +71,14 @@ struct store_ops {
                         struct store_error *reterr);
     int (*audit_list)(struct store *st, const struct store_audit_filter *filter,
                       struct store_audit_list *ret_list, struct store_error *reterr);
+    int (*event_append)(struct store *st, const struct store_event *event,
+                        struct store_error *reterr);
+    int (*event_foreach)(struct store *st, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                         store_event_cb *cb, void *userdata, struct store_error *reterr);
+    int (*event_bounds)(struct store *st, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                        struct store_error *reterr);
+    int (*event_prune)(struct store *st, int64_t keep, int64_t before_at_ms,
+                       struct store_error *reterr);
 };
 
 struct store {

@@ -427,3 +427,39 @@ void store_audit_list_release(struct store_audit_list *list)
     free(list->items);
     *list = (struct store_audit_list){0};
 }
+
+int store_event_append(struct store *store, const struct store_event *event,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (event->seq < 1)
+        return invalid(reterr, "event seq must be >= 1");
+    if (!event->type || !event->json)
+        return invalid(reterr, "event type or json is missing");
+    return store->ops->event_append(store, event, reterr);
+}
+
+int store_event_foreach(struct store *store, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                        store_event_cb *cb, void *userdata, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (limit < 0)
+        limit = INT64_MAX;
+    return store->ops->event_foreach(store, after_seq, upto_seq, limit, cb, userdata, reterr);
+}
+
+int store_event_bounds(struct store *store, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->event_bounds(store, ret_min_seq, ret_max_seq, reterr);
+}
+
+int store_event_prune(struct store *store, int64_t keep, int64_t before_at_ms,
+                      struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (keep < 1)
+        return invalid(reterr, "the event log must keep at least one event");
+    return store->ops->event_prune(store, keep, before_at_ms, reterr);
+}

@@ -440,4 +440,43 @@ int store_audit_list(struct store *store, const struct store_audit_filter *filte
 
 void store_audit_list_release(struct store_audit_list *list);
 
+/* ---- Events ------------------------------------------------------------- */
+
+/* One entry of the event log (src/events): the envelope as JSON text plus the
+ * fields a replay filters on.  SEQ is chosen by the caller (the events module
+ * numbers events with no gaps); the store only keeps them in order. */
+struct store_event {
+    int64_t seq; /* >= 1, unique */
+    int64_t at_ms;
+    const char *type;   /* "scheduler.job_created", ... */
+    const char *job_id; /* NULL: none */
+    int64_t campaign_id;
+    const char *json; /* the envelope */
+    size_t json_len;  /* output only */
+};
+
+/* Append EVENT (joins an open batch).  Returns 0, -EINVAL, -EEXIST (seq taken)
+ * or a backend error. */
+int store_event_append(struct store *store, const struct store_event *event,
+                       struct store_error *reterr);
+
+/* Return non-zero to stop the walk; that value is then what the walk returns. */
+typedef int store_event_cb(const struct store_event *event, void *userdata);
+
+/* Call CB for each event with AFTER_SEQ < seq <= UPTO_SEQ, in seq order, at
+ * most LIMIT of them; the event's strings are borrowed for the call and CB must
+ * not call the store.  Returns 0, CB's non-zero value, or a backend error. */
+int store_event_foreach(struct store *store, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                        store_event_cb *cb, void *userdata, struct store_error *reterr);
+
+/* The lowest and highest seq in the log (0 and 0 when it is empty). */
+int store_event_bounds(struct store *store, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                       struct store_error *reterr);
+
+/* Bound the log: delete the events older than the KEEP newest (KEEP >= 1) and
+ * those before BEFORE_AT_MS, but never the newest one (it carries the
+ * sequence across a restart).  Returns the number deleted, or an error. */
+int store_event_prune(struct store *store, int64_t keep, int64_t before_at_ms,
+                      struct store_error *reterr);
+
 #endif

@@ -139,6 +139,16 @@ static const char *const migrations[] = {
     "  before_json TEXT,"
     "  after_json TEXT);"
     "CREATE INDEX IF NOT EXISTS audit_by_target ON audit(target, id);",
+    /* 5: the event log (src/events): seq is the rowid, assigned by the daemon
+     * with no gaps; type, job and tenant are columns so a replay filters
+     * without parsing the envelope. */
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  job_id TEXT,"
+    "  campaign_id INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
@@ -214,6 +224,10 @@ enum {
     S_AUDIT_INSERT,
     S_AUDIT_COUNT,
     S_AUDIT_PAGE,
+    S_EVENT_INSERT,
+    S_EVENT_SINCE,
+    S_EVENT_BOUNDS,
+    S_EVENT_PRUNE,
     S_COUNT
 };
 
@@ -303,6 +317,22 @@ static const char *const statement_sql[S_COUNT] = {
     [S_AUDIT_COUNT] = "SELECT COUNT(*) FROM audit" AUDIT_WHERE,
     [S_AUDIT_PAGE] =
         "SELECT " AUDIT_COLS " FROM audit" AUDIT_WHERE " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+    [S_EVENT_INSERT] = "INSERT INTO events (seq, at_ms, type, job_id, campaign_id, json)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_EVENT_SINCE] = "SELECT seq, at_ms, type, job_id, campaign_id, json FROM events"
+                      " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    /* Two subqueries: SQLite reads MIN or MAX of a rowid from the b-tree's
+     * edge only when the query has that one aggregate; both at once scan. */
+    [S_EVENT_BOUNDS] = "SELECT IFNULL((SELECT MIN(seq) FROM events), 0),"
+                       " IFNULL((SELECT MAX(seq) FROM events), 0)",
+    /* One seq range, so the delete walks the rowid b-tree from its start:
+     * keep the ?1 newest and those from the first at or after ?2 (times rise
+     * with seq), and always the newest: it carries the sequence across
+     * restarts. */
+    [S_EVENT_PRUNE] = "DELETE FROM events WHERE seq < min((SELECT MAX(seq) FROM events),"
+                      " max((SELECT MAX(seq) FROM events) - ?1 + 1,"
+                      "     IFNULL((SELECT seq FROM events WHERE at_ms >= ?2 ORDER BY seq LIMIT 1),"
+                      "            (SELECT MAX(seq) FROM events))))",
 };
 
 #define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
@@ -1764,6 +1794,93 @@ static int sq_audit_list(struct store *st, const struct store_audit_filter *filt
     return 0;
 }
 
+/* ---- Events ------------------------------------------------------------- */
+
+static int sq_event_append(struct store *st, const struct store_event *event,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_INSERT];
+    sqlite3_bind_int64(stmt, 1, event->seq);
+    sqlite3_bind_int64(stmt, 2, event->at_ms);
+    bind_text(stmt, 3, event->type);
+    bind_text(stmt, 4, event->job_id);
+    sqlite3_bind_int64(stmt, 5, event->campaign_id);
+    bind_text(stmt, 6, event->json);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        r = fail_insert(s, rc, "event", reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_event_foreach(struct store *st, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                            store_event_cb *cb, void *userdata, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_SINCE];
+    sqlite3_bind_int64(stmt, 1, after_seq);
+    sqlite3_bind_int64(stmt, 2, upto_seq);
+    sqlite3_bind_int64(stmt, 3, limit);
+    int rc;
+    size_t len;
+    while (r == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct store_event event = {
+            .seq = sqlite3_column_int64(stmt, 0),
+            .at_ms = sqlite3_column_int64(stmt, 1),
+            .type = col_text(stmt, 2, &len),
+            .job_id = col_text_or_null(stmt, 3, &len),
+            .campaign_id = sqlite3_column_int64(stmt, 4),
+            .json = col_text(stmt, 5, &len),
+        };
+        event.json_len = len;
+        r = cb(&event, userdata);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_event_bounds(struct store *st, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_BOUNDS];
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *ret_min_seq = sqlite3_column_int64(stmt, 0);
+        *ret_max_seq = sqlite3_column_int64(stmt, 1);
+    } else {
+        r = fail(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+static int sq_event_prune(struct store *st, int64_t keep, int64_t before_at_ms,
+                          struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_PRUNE];
+    sqlite3_bind_int64(stmt, 1, keep);
+    sqlite3_bind_int64(stmt, 2, before_at_ms);
+    int rc = exec_stmt(stmt);
+    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : fail(s, rc, reterr);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1793,4 +1910,8 @@ static const struct store_ops sqlite_ops = {
     .token_revoke = sq_token_revoke,
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
+    .event_append = sq_event_append,
+    .event_foreach = sq_event_foreach,
+    .event_bounds = sq_event_bounds,
+    .event_prune = sq_event_prune,
 };
