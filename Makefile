@@ -97,8 +97,9 @@ run:
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store
+	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_graph
 	@build/bench/bench_cron
+	@build/bench/bench_graph
 	@bench/bench_batch.sh build/ovsched
 	@build/bench/bench_store
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
