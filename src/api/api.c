@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api_graph.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
@@ -144,12 +145,33 @@ static void activate(struct daemon *d, struct job_doc *doc, int64_t now_ms)
     sched_job_put(d->sched, &spec, now_ms);
 }
 
+/* CreateJob checks a taken id before touching the graph. */
+static bool job_exists_for_create(struct daemon *d, const struct job_doc *doc,
+                                  struct http_response *resp)
+{
+    struct store_job old;
+    if (store_job_get(d->store, doc->id, &old, NULL) < 0)
+        return true;
+    store_job_release(&old);
+    reply_error(resp, -EEXIST, "job.id: job '%s' already exists", doc->id);
+    return false;
+}
+
 static void create_job(struct daemon *d, json_t *body, struct http_response *resp)
 {
     int64_t now = daemon_now_ms();
     struct job_doc *doc = parse_job(d, json_object_get(body, "job"), now, resp);
     if (!doc)
         return;
+    struct api_result gres = {0};
+    struct api_graph_undo *undo = NULL;
+    if (!job_exists_for_create(d, doc, resp) ||
+        api_graph_set_deps(d, doc, "job.", &undo, &gres) < 0) {
+        if (gres.error)
+            reply_error(resp, gres.error, "%s", gres.message);
+        job_doc_free(doc);
+        return;
+    }
     char *text = json_dumps(doc->json, JSON_COMPACT);
     struct store_job rec = {.id = doc->id,
                             .campaign_id = doc->campaign_id,
@@ -159,12 +181,17 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
     struct store_error err = {0};
     int r = store_job_create(d->store, &rec, &err);
     free(text);
+    if (r < 0)
+        api_graph_undo(d, undo);
+    else
+        api_graph_undo_free(undo);
     if (r == -EEXIST)
         reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
     else if (r < 0)
         reply_store_error(resp, r, &err, "job");
     if (r == 0) {
         activate(d, doc, now);
+        api_graph_after_put(d, doc->id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -230,31 +257,59 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
     struct job_doc *doc = parse_job(d, job, created, resp);
     if (!doc)
         return;
+    struct api_result gres = {0};
+    struct api_graph_undo *undo = NULL;
+    if (api_graph_set_deps(d, doc, "job.", &undo, &gres) < 0) {
+        reply_error(resp, gres.error, "%s", gres.message);
+        job_doc_free(doc);
+        return;
+    }
     if (store_update(d, doc, version, resp) == 0) {
+        api_graph_undo_free(undo);
         activate(d, doc, daemon_now_ms());
+        api_graph_after_put(d, doc->id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
+    } else {
+        api_graph_undo(d, undo);
     }
     job_doc_free(doc);
 }
 
-static void delete_job(struct daemon *d, json_t *body, struct http_response *resp)
+/* Answer with RES: its body, or its error. */
+static void reply_result(struct http_response *resp, struct api_result *res)
 {
-    const char *id = need_string(body, "job_id", resp);
-    if (!id)
-        return;
-    struct store_error err = {0};
-    int r = store_job_delete(d->store, id, &err);
-    if (r == -ENOENT) {
-        reply_error(resp, r, "job_id: no job '%s'", id);
-        return;
-    }
-    if (r < 0) {
-        reply_store_error(resp, r, &err, "job_id");
-        return;
-    }
-    sched_job_remove(d->sched, id);
-    g_hash_table_remove(d->jobs, id);
-    reply_json(resp, 200, json_pack("{sb}", "success", 1));
+    if (res->error)
+        reply_error(resp, res->error, "%s", res->message);
+    else
+        reply_json(resp, 200, res->body ? res->body : json_object());
+}
+
+static void delete_job_graph(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_delete_job(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void apply_jobs(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_apply_jobs(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void get_job_graph(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_get_job_graph(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void list_job_decisions(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_list_decisions(d, body, &res);
+    reply_result(resp, &res);
 }
 
 static void get_job(struct daemon *d, json_t *body, struct http_response *resp)
@@ -457,18 +512,23 @@ static void get_job_status(struct daemon *d, json_t *body, struct http_response 
     sched_job_next_fire(d->sched, id, &next);
     const char *status = json_string_value(json_object_get(doc, "status"));
     const char *reason = NULL;
+    char *waiting = NULL;
+    json_t *blocked_by = api_graph_blocked_by(d, id, &waiting);
     if (strcmp(status, "ACTIVE") != 0)
         reason = "the job is not ACTIVE";
+    else if (waiting)
+        reason = waiting;
     else if (json_is_null(current) && next < 0)
         reason = "the job has no upcoming fire time (no schedule, or it ended)";
     char next_text[TIMEFMT_RFC3339_SIZE];
     reply_json(resp, 200,
-               json_pack("{ss ss so so so so s[] so}", "job_id", id, "status", status,
+               json_pack("{ss ss so so so so so so}", "job_id", id, "status", status,
                          "next_run_time",
                          next >= 0 ? json_string(timefmt_rfc3339_format(next / 1000, next_text))
                                    : json_null(),
                          "current_run", current, "last_run", last, "retry", retry, "blocked_by",
-                         "reason", reason ? json_string(reason) : json_null()));
+                         blocked_by, "reason", reason ? json_string(reason) : json_null()));
+    g_free(waiting);
 }
 
 static void set_status(struct daemon *d, json_t *body, const char *status,
@@ -492,6 +552,7 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
         reply_error(resp, -EINVAL, "%s", err.message);
     } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0) {
         activate(d, parsed, daemon_now_ms());
+        api_graph_after_put(d, id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
     }
     job_doc_free(parsed);
@@ -570,7 +631,7 @@ static const struct route {
 } routes[] = {
     {"CreateJob", create_job, true},
     {"UpdateJob", update_job, true},
-    {"DeleteJob", delete_job, true},
+    {"DeleteJob", delete_job_graph, true},
     {"GetJob", get_job, false},
     {"ListJobs", list_jobs, false},
     {"RunJob", run_job, true},
@@ -579,6 +640,9 @@ static const struct route {
     {"PauseJob", pause_job, true},
     {"ResumeJob", resume_job, true},
     {"PreviewSchedule", preview_schedule, false},
+    {"GetJobGraph", get_job_graph, false},
+    {"ApplyJobs", apply_jobs, true},
+    {"ListJobDecisions", list_job_decisions, false},
 };
 
 static bool authorized(struct daemon *d, const struct http_request *req)

@@ -38,6 +38,8 @@ struct job_doc {
     const char *status; /* ACTIVE, PAUSED, DISABLED, COMPLETED, FAILED */
     const char *executor_type;
     struct sched_job_spec spec; /* expr owned until job_doc_take_spec() */
+    const char **deps;          /* metadata.scheduling.dependencies, into json */
+    size_t dep_count;
 };
 
 /* Validate JOB (borrowed) into a new doc.  ZONES resolves time zones; NOW_MS

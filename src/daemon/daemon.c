@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/api_graph.h"
+#include "graph/graph.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 
@@ -107,6 +109,8 @@ static const char *trigger_text(enum sched_trigger trigger)
 {
     if (trigger == SCHED_TRIGGER_SCHEDULE)
         return STORE_TRIGGER_SCHEDULE;
+    if (trigger == SCHED_TRIGGER_DEPENDENCY)
+        return "dependency";
     return trigger == SCHED_TRIGGER_RECOVERY ? "recovery" : "manual";
 }
 
@@ -126,7 +130,7 @@ static struct store_run store_view(struct daemon *d, const struct sched_run *run
         .has_exit_code = r && r->has_exit_code,
         .exit_code = r ? r->exit_code : 0,
         .output = r ? r->output : NULL,
-        .error = r ? r->error : NULL,
+        .error = r && r->error ? r->error : run->reason,
     };
 }
 
@@ -445,8 +449,11 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
         .count = (int64_t)decision->count,
         .run_id = decision->run_id,
         .at_ms = daemon_now_ms(),
+        .reason = decision->reason,
     };
     store_decision_insert(d->store, &rec, NULL, NULL);
+    /* Events (job_skipped for SKIPPED_DEPENDENCY, UPSTREAM_FAILED...) belong
+     * here, beside the decision record: see docs/graph.md. */
 }
 
 /* ---- the clock -------------------------------------------------------- */
@@ -620,6 +627,7 @@ static void load_job(struct daemon *d, struct loaded_job *lj, int64_t now_ms)
      * daemon does: slots before it (a pause, an old schedule) are not owed. */
     spec.resume_after_ms = last_slot > lj->updated_at_ms ? last_slot : lj->updated_at_ms;
     g_hash_table_replace(d->jobs, g_strdup(doc->id), json_incref(doc->json));
+    api_graph_load_job(d, doc);
     sched_job_put(d->sched, &spec, now_ms);
     job_doc_free(doc);
 }
@@ -655,6 +663,9 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
         load_job(d, g_ptr_array_index(jobs, i), now);
     log_line("info", "loaded %u jobs", jobs->len);
     g_ptr_array_free(jobs, TRUE);
+    int waiting = api_graph_load_finish(d, now);
+    if (waiting > 0)
+        log_line("info", "%d run(s) WAITING for dependencies resume waiting", waiting);
     d->in_sched = true;
     recover_runs(d, interrupted, now);
     d->in_sched = false;
@@ -759,6 +770,7 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     d->sched = sched_new(&sc, &hooks);
     d->zones = tz_cache_new();
     d->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
+    d->graph = graph_new();
     d->tasks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     d->results =
         g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)result_free);
@@ -805,6 +817,7 @@ static void daemon_release(struct daemon *d)
     tz_cache_free(d->zones);
     if (d->jobs)
         g_hash_table_destroy(d->jobs);
+    graph_free(d->graph);
     if (d->tasks)
         g_hash_table_destroy(d->tasks);
     if (d->results)

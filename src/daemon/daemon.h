@@ -48,6 +48,7 @@ struct daemon {
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;
     GHashTable *jobs;    /* id -> json_t *: the stored document of each job */
+    struct graph *graph; /* dependency edges of the stored jobs (src/api/api_graph.c) */
     GHashTable *tasks;   /* run id -> struct exec_task *: attempts running */
     GHashTable *results; /* run id -> struct run_result *: the last attempt's */
     GHashTable *stored;  /* run ids already inserted in the store */
