@@ -278,7 +278,10 @@ def test_restart_keeps_waiting(tmp):
               done and done["status"] == "COMPLETED" and w and done["id"] == w["id"],
               runs_of(d, "once"))
     finally:
-        d.stop()
+        code = d.stop()
+        log = open(data + ".log").read()
+        check("restart: the daemon stops cleanly (no sanitizer report)",
+              code == 0 and "Sanitizer" not in log, log[-3000:])
 
 
 def main():
@@ -292,8 +295,11 @@ def main():
                 test(d)
             except Exception as e:  # a broken step fails, the others still run
                 check(test.__name__ + " ran without an exception", False, repr(e))
-        d.stop()
+        code = d.stop()
         d = None
+        log = open(os.path.join(tmp, "data.log")).read()
+        check("SIGTERM stops the daemon cleanly (exit 0, no sanitizer report)",
+              code == 0 and "Sanitizer" not in log, log[-3000:])
         test_restart_keeps_waiting(tmp)
     finally:
         if d:
