@@ -36,6 +36,7 @@ struct node {
     uint32_t pos;
     uint32_t mark_fwd, mark_bwd; /* epoch of the last search that visited it */
     uint32_t parent;             /* forward search: the node it was reached from */
+    uint32_t parent_bwd;         /* backward search: the same */
 };
 
 struct graph {
@@ -234,12 +235,12 @@ bool graph_has_edge(const struct graph *graph, const char *from, const char *to)
 
 /* ---- Pearce-Kelly ------------------------------------------------------- */
 
-/* "x -> y -> ... -> x" from the forward search's parent links (x was reached
- * from y through them). */
-static char *cycle_path(const struct graph *g, uint32_t x, uint32_t y)
+/* "x -> y -> ... -> m -> ... -> x": the two searches met at M; the forward
+ * links lead from M back to y, the backward links from M on to x. */
+static char *cycle_path(const struct graph *g, uint32_t x, uint32_t y, uint32_t m)
 {
     GPtrArray *back = g_ptr_array_new();
-    for (uint32_t i = x;; i = node_at(g, i)->parent) {
+    for (uint32_t i = m;; i = node_at(g, i)->parent) {
         g_ptr_array_add(back, node_at(g, i)->id);
         if (i == y)
             break;
@@ -248,107 +249,96 @@ static char *cycle_path(const struct graph *g, uint32_t x, uint32_t y)
     for (guint k = back->len; k-- > 0;)
         g_string_append_printf(s, " -> %s", (const char *)g_ptr_array_index(back, k));
     g_ptr_array_free(back, TRUE);
+    for (uint32_t i = m; i != x;) {
+        i = node_at(g, i)->parent_bwd;
+        g_string_append_printf(s, " -> %s", node_at(g, i)->id);
+    }
     return g_string_free(s, FALSE);
 }
 
-/* Nodes reachable from Y at positions <= UB into FWD; true if X is among them. */
-static bool search_forward(struct graph *g, uint32_t y, uint32_t x, uint32_t ub, GArray *fwd)
+static uint32_t stack_pop(GArray *stack)
 {
-    GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    node_at(g, y)->mark_fwd = g->epoch;
-    g_array_append_val(stack, y);
-    bool found = false;
-    while (stack->len && !found) {
-        uint32_t i = u32_at(stack, stack->len - 1);
-        g_array_set_size(stack, stack->len - 1);
-        g_array_append_val(fwd, i);
-        const struct node *n = node_at(g, i);
-        for (guint k = 0; k < n->out->len; k++) {
-            uint32_t j = u32_at(n->out, k);
-            struct node *m = node_at(g, j);
-            if (m->mark_fwd == g->epoch || m->pos > ub)
-                continue;
-            m->mark_fwd = g->epoch;
-            m->parent = i;
-            if (j == x) {
-                found = true;
-                break;
-            }
-            g_array_append_val(stack, j);
+    uint32_t i = u32_at(stack, stack->len - 1);
+    g_array_set_size(stack, stack->len - 1);
+    return i;
+}
+
+/* One node of the forward search from y through positions <= UB.  Returns
+ * true, with the node in *MEET, when it reaches a node the backward search
+ * reached (x at the latest): y reaches x, the new edge would close a cycle. */
+static bool step_forward(struct graph *g, GArray *stack, uint32_t ub, uint32_t *meet)
+{
+    uint32_t i = stack_pop(stack);
+    const struct node *n = node_at(g, i);
+    for (guint k = 0; k < n->out->len; k++) {
+        uint32_t j = u32_at(n->out, k);
+        struct node *m = node_at(g, j);
+        if (m->mark_fwd == g->epoch || m->pos > ub)
+            continue;
+        m->mark_fwd = g->epoch;
+        m->parent = i;
+        if (m->mark_bwd == g->epoch) {
+            *meet = j;
+            return true;
         }
+        g_array_append_val(stack, j);
     }
-    g_array_free(stack, TRUE);
-    return found;
+    return false;
 }
 
-/* Nodes that reach X at positions >= LB into BWD. */
-static void search_backward(struct graph *g, uint32_t x, uint32_t lb, GArray *bwd)
+/* One node of the backward search from x through positions >= LB; meeting
+ * the forward search as step_forward(). */
+static bool step_backward(struct graph *g, GArray *stack, uint32_t lb, uint32_t *meet)
 {
-    GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    node_at(g, x)->mark_bwd = g->epoch;
-    g_array_append_val(stack, x);
-    while (stack->len) {
-        uint32_t i = u32_at(stack, stack->len - 1);
-        g_array_set_size(stack, stack->len - 1);
-        g_array_append_val(bwd, i);
-        const struct node *n = node_at(g, i);
-        for (guint k = 0; k < n->in->len; k++) {
-            uint32_t j = u32_at(n->in, k);
-            struct node *m = node_at(g, j);
-            if (m->mark_bwd == g->epoch || m->pos < lb)
-                continue;
-            m->mark_bwd = g->epoch;
-            g_array_append_val(stack, j);
+    uint32_t i = stack_pop(stack);
+    const struct node *n = node_at(g, i);
+    for (guint k = 0; k < n->in->len; k++) {
+        uint32_t j = u32_at(n->in, k);
+        struct node *m = node_at(g, j);
+        if (m->mark_bwd == g->epoch || m->pos < lb)
+            continue;
+        m->mark_bwd = g->epoch;
+        m->parent_bwd = i;
+        if (m->mark_fwd == g->epoch) {
+            *meet = j;
+            return true;
         }
+        g_array_append_val(stack, j);
     }
-    g_array_free(stack, TRUE);
+    return false;
 }
 
-static int by_value(const void *a, const void *b)
+static bool in_set(const struct graph *g, uint32_t i, bool forward)
 {
-    uint64_t va = *(const uint64_t *)a, vb = *(const uint64_t *)b;
-    return (va > vb) - (va < vb);
+    if (i == NONE)
+        return false;
+    const struct node *n = node_at(g, i);
+    return (forward ? n->mark_fwd : n->mark_bwd) == g->epoch;
 }
 
-/* Sort node indexes A by their positions: (position, index) pairs packed in
- * one 64-bit key, so plain qsort() needs no context. */
-static void sort_by_position(const struct graph *g, GArray *a)
+/* Rewrite positions LB..UB once one search finished.  FORWARD: the nodes y
+ * reaches go after all the others (x among them); else the nodes that reach
+ * x go before the others (y among them).  Each group keeps its order, which
+ * keeps every edge pointing forward: an edge leaving the forward set ends
+ * beyond UB, an edge entering the backward set starts before LB. */
+static void reorder_slice(struct graph *g, uint32_t lb, uint32_t ub, bool forward)
 {
-    uint64_t *keys = g_new(uint64_t, a->len ? a->len : 1);
-    for (guint k = 0; k < a->len; k++)
-        keys[k] = (uint64_t)node_at(g, u32_at(a, k))->pos << 32 | u32_at(a, k);
-    qsort(keys, a->len, sizeof(uint64_t), by_value);
-    for (guint k = 0; k < a->len; k++)
-        g_array_index(a, uint32_t, k) = (uint32_t)keys[k];
-    g_free(keys);
-}
-
-/* Give the positions held by BWD and FWD back to them: BWD first. */
-static void reorder(struct graph *g, GArray *bwd, GArray *fwd)
-{
-    sort_by_position(g, bwd);
-    sort_by_position(g, fwd);
-    GArray *slots = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), bwd->len + fwd->len);
-    for (guint k = 0; k < bwd->len; k++) {
-        uint64_t p = node_at(g, u32_at(bwd, k))->pos;
-        g_array_append_val(slots, p);
+    uint32_t n = ub - lb + 1, w = 0;
+    uint32_t *slice = &g_array_index(g->order, uint32_t, lb);
+    uint32_t *tmp = g_new(uint32_t, n);
+    for (int pass = 0; pass < 2; pass++) {
+        /* forward: others, then the set; backward: the set, then others */
+        bool take_set = forward ? pass == 1 : pass == 0;
+        for (uint32_t k = 0; k < n; k++)
+            if (in_set(g, slice[k], forward) == take_set)
+                tmp[w++] = slice[k];
     }
-    for (guint k = 0; k < fwd->len; k++) {
-        uint64_t p = node_at(g, u32_at(fwd, k))->pos;
-        g_array_append_val(slots, p);
+    for (uint32_t k = 0; k < n; k++) {
+        slice[k] = tmp[k];
+        if (tmp[k] != NONE)
+            node_at(g, tmp[k])->pos = lb + k;
     }
-    qsort(slots->data, slots->len, sizeof(uint64_t), by_value);
-    guint s = 0;
-    GArray *sets[2] = {bwd, fwd};
-    for (int set = 0; set < 2; set++) {
-        for (guint k = 0; k < sets[set]->len; k++) {
-            uint32_t i = u32_at(sets[set], k);
-            uint32_t p = (uint32_t)g_array_index(slots, uint64_t, s++);
-            node_at(g, i)->pos = p;
-            g_array_index(g->order, uint32_t, p) = i;
-        }
-    }
-    g_array_free(slots, TRUE);
+    g_free(tmp);
 }
 
 static void edge_insert(struct graph *g, uint32_t x, uint32_t y)
@@ -378,18 +368,42 @@ static int edge_add_index(struct graph *g, uint32_t x, uint32_t y, char **ret_cy
             node_at(g, i)->mark_fwd = node_at(g, i)->mark_bwd = 0;
         g->epoch = 1;
     }
+    /* Search forward from y and backward from x in turns: whichever finishes
+     * first proves there is no cycle (a path y -> x would lie within the two
+     * positions) and tells which nodes to move, so the cost follows the
+     * smaller side, not the larger. */
     GArray *fwd = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     GArray *bwd = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    node_at(g, y)->mark_fwd = g->epoch;
+    node_at(g, x)->mark_bwd = g->epoch;
+    g_array_append_val(fwd, y);
+    g_array_append_val(bwd, x);
     int r = 1;
-    if (search_forward(g, y, x, ub, fwd)) {
-        if (ret_cycle)
-            *ret_cycle = cycle_path(g, x, y);
-        r = -ELOOP;
-    } else {
-        search_backward(g, x, lb, bwd);
-        reorder(g, bwd, fwd);
-        edge_insert(g, x, y);
+    uint32_t meet = NONE;
+    for (;;) {
+        if (!fwd->len) {
+            reorder_slice(g, lb, ub, true);
+            break;
+        }
+        if (step_forward(g, fwd, ub, &meet)) {
+            if (ret_cycle)
+                *ret_cycle = cycle_path(g, x, y, meet);
+            r = -ELOOP;
+            break;
+        }
+        if (!bwd->len) {
+            reorder_slice(g, lb, ub, false);
+            break;
+        }
+        if (step_backward(g, bwd, lb, &meet)) {
+            if (ret_cycle)
+                *ret_cycle = cycle_path(g, x, y, meet);
+            r = -ELOOP;
+            break;
+        }
     }
+    if (r == 1)
+        edge_insert(g, x, y);
     g_array_free(fwd, TRUE);
     g_array_free(bwd, TRUE);
     return r;
@@ -505,6 +519,25 @@ size_t graph_dependent_count(const struct graph *graph, const char *id)
 {
     uint32_t i;
     return find_index(graph, id, &i) ? node_at(graph, i)->out->len : 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uint64_t va = *(const uint64_t *)a, vb = *(const uint64_t *)b;
+    return (va > vb) - (va < vb);
+}
+
+/* Sort node indexes A by their positions: (position, index) pairs packed in
+ * one 64-bit key, so plain qsort() needs no context. */
+static void sort_by_position(const struct graph *g, GArray *a)
+{
+    uint64_t *keys = g_new(uint64_t, a->len ? a->len : 1);
+    for (guint k = 0; k < a->len; k++)
+        keys[k] = (uint64_t)node_at(g, u32_at(a, k))->pos << 32 | u32_at(a, k);
+    qsort(keys, a->len, sizeof(uint64_t), by_value);
+    for (guint k = 0; k < a->len; k++)
+        g_array_index(a, uint32_t, k) = (uint32_t)keys[k];
+    g_free(keys);
 }
 
 /* ---- views -------------------------------------------------------------- */
