@@ -6,17 +6,20 @@
  * lists its out-edges (dependents) and in-edges (dependencies) as arrays of
  * indexes, so both closures walk in O(nodes + edges visited).
  *
- * Topological order (Pearce and Kelly, "A dynamic topological sort algorithm
- * for directed acyclic graphs", JEA 2006).  `order` maps positions to nodes
- * and each node knows its position; every edge goes from a lower position to
- * a higher one.  Adding x -> y with pos(x) > pos(y) searches forward from y
- * through nodes at positions <= pos(x) (reaching x means a cycle: the search's
- * parent links give its path) and backward from x through nodes at positions
- * >= pos(y), then hands the positions of both sets back to them, the backward
- * set first.  Only the affected region between the two ends is touched: with
- * a million edges, a typical addition visits a handful of nodes.  A removed
- * node leaves a hole in `order`; holes are squeezed out once they outnumber
- * the live nodes.
+ * Topological order (after Pearce and Kelly, "A dynamic topological sort
+ * algorithm for directed acyclic graphs", JEA 2006).  `order` maps positions
+ * to nodes and each node knows its position; every edge goes from a lower
+ * position to a higher one.  Adding x -> y with pos(x) < pos(y) costs O(1).
+ * Otherwise a path y -> x, if any, lies between the two positions: search
+ * forward from y (positions <= pos(x)) and backward from x (positions >=
+ * pos(y)) in turns.  The searches meeting means a cycle, and their parent
+ * links give its path.  Whichever search finishes first proves there is none
+ * and names the nodes to move: the nodes y reaches go after the others
+ * between the two positions (or the nodes that reach x before them), each
+ * group keeping its order.  Only the slice between the ends is touched, and
+ * the work follows the smaller side: with a million edges a typical addition
+ * visits a handful of nodes.  A removed node leaves a hole in `order`; holes
+ * are squeezed out once they outnumber the live nodes.
  *
  * Searches mark nodes with an epoch number instead of clearing flags, so a
  * search costs what it visits, not what the graph holds.

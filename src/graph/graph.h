@@ -5,10 +5,10 @@
  * Pure: no I/O, no clock, no globals, no logging.
  *
  * The graph is kept acyclic at all times.  Adding an edge checks for a cycle
- * incrementally (Pearce-Kelly dynamic topological order): every node holds a
- * position in a topological order; an edge that agrees with the order costs
- * O(1), one that does not searches only the nodes whose positions lie between
- * its ends and reorders those, never the whole graph.  An edge that would
+ * incrementally (a dynamic topological order after Pearce and Kelly): every
+ * node holds a position in a topological order; an edge that agrees with the
+ * order costs O(1), one that does not searches only the nodes whose
+ * positions lie between its ends and reorders those, never the whole graph.  An edge that would
  * close a cycle is refused with the cycle's path, and the graph is unchanged.
  *
  * Views (GetJobGraph): the whole graph or the upstream / downstream / both
