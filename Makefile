@@ -100,6 +100,7 @@ bench:
 	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_graph
 	@build/bench/bench_cron
 	@build/bench/bench_graph
+	@/usr/bin/python3 bench/bench_graph_api.py build/ovsched
 	@bench/bench_batch.sh build/ovsched
 	@build/bench/bench_store
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched

@@ -278,10 +278,16 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
 /* Answer with RES: its body, or its error. */
 static void reply_result(struct http_response *resp, struct api_result *res)
 {
-    if (res->error)
+    if (res->error) {
         reply_error(resp, res->error, "%s", res->message);
-    else
+    } else if (res->text) {
+        resp->status = 200; /* the server frees the body with free() */
+        resp->body = strdup(res->text);
+        resp->body_len = resp->body ? strlen(resp->body) : 0;
+        g_free(res->text);
+    } else {
         reply_json(resp, 200, res->body ? res->body : json_object());
+    }
 }
 
 static void delete_job_graph(struct daemon *d, json_t *body, struct http_response *resp)

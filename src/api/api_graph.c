@@ -631,31 +631,103 @@ void api_graph_apply_jobs(struct daemon *d, json_t *body, struct api_result *res
 
 /* ---- GetJobGraph --------------------------------------------------------------- */
 
-static json_t *node_json(struct daemon *d, const char *id, bool look_up_runs)
+/* TEXT as a JSON string (TEXT is valid UTF-8: it comes from a parsed
+ * document or a validated id). */
+static void append_string(GString *out, const char *text)
+{
+    g_string_append_c(out, '"');
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            g_string_append_c(out, '\\');
+        if (*c < 0x20)
+            g_string_append_printf(out, "\\u%04x", *c);
+        else
+            g_string_append_c(out, (char)*c);
+    }
+    g_string_append_c(out, '"');
+}
+
+static void append_string_or_null(GString *out, const char *text)
+{
+    if (text)
+        append_string(out, text);
+    else
+        g_string_append(out, "null");
+}
+
+/* One node of GetJobGraph, written straight as JSON text: a graph of 10,000
+ * nodes is 2 MB of JSON, and building it as jansson objects costs more than
+ * everything else the request does. */
+static void append_node(GString *out, struct daemon *d, const char *id, bool look_up_runs)
 {
     json_t *doc = job_json(d, id);
     const char *name = json_string_value(json_object_get(doc, "name"));
     const char *status = json_string_value(json_object_get(doc, "status"));
     enum sched_run_status last;
     int64_t finished = 0, next = -1;
-    json_t *last_status = json_null();
-    if (sched_job_last_status(d->sched, id, &last, &finished) == 0) {
-        last_status = json_string(sched_run_status_to_string(last));
-    } else if (look_up_runs) {
-        struct store_run_list runs;
-        if (store_run_list(d->store, id, 0, 1, &runs, NULL) == 0) {
-            if (runs.count)
-                last_status = json_string(runs.items[0].status);
-            store_run_list_release(&runs);
-        }
-    }
+    const char *last_status = NULL;
+    struct store_run_list runs = {0};
+    if (sched_job_last_status(d->sched, id, &last, &finished) == 0)
+        last_status = sched_run_status_to_string(last);
+    else if (look_up_runs && store_run_list(d->store, id, 0, 1, &runs, NULL) == 0 && runs.count)
+        last_status = runs.items[0].status;
     sched_job_next_fire(d->sched, id, &next);
-    json_t *node =
-        json_pack("{ss so so so so}", "id", id, "name", name ? json_string(name) : json_null(),
-                  "status", status ? json_string(status) : json_string("MISSING"),
-                  "last_run_status", last_status, "next_run_time", time_or_null(next));
+    char at[TIMEFMT_RFC3339_SIZE];
+    g_string_append(out, "{\"id\":");
+    append_string(out, id);
+    g_string_append(out, ",\"name\":");
+    append_string_or_null(out, name);
+    g_string_append(out, ",\"status\":");
+    append_string(out, status ? status : "MISSING");
+    g_string_append(out, ",\"last_run_status\":");
+    append_string_or_null(out, last_status);
+    g_string_append(out, ",\"next_run_time\":");
+    append_string_or_null(out, next > 0 ? timefmt_rfc3339_format(next / 1000, at) : NULL);
+    g_string_append_c(out, '}');
+    store_run_list_release(&runs);
     json_decref(doc);
-    return node;
+}
+
+static char *graph_json_text(struct daemon *d, const struct graph_view *view, GPtrArray *isolated)
+{
+    size_t total = view->node_count + isolated->len;
+    bool runs = total <= 1000; /* a store read per node only for small views */
+    GString *out = g_string_sized_new(256 * total + 64);
+    g_string_append(out, "{\"nodes\":[");
+    for (size_t k = 0; k < total; k++) {
+        if (k)
+            g_string_append_c(out, ',');
+        append_node(out, d,
+                    k < view->node_count ? view->nodes[k]
+                                         : g_ptr_array_index(isolated, k - view->node_count),
+                    runs);
+    }
+    g_string_append(out, "],\"edges\":[");
+    for (size_t e = 0; e < view->edge_count; e++) {
+        g_string_append(out, e ? ",{\"from\":" : "{\"from\":");
+        append_string(out, view->nodes[view->edges[e].from]);
+        g_string_append(out, ",\"to\":");
+        append_string(out, view->nodes[view->edges[e].to]);
+        g_string_append_c(out, '}');
+    }
+    g_string_append(out, "],\"levels\":[");
+    for (size_t l = 0; l < view->level_count || (l == 0 && isolated->len); l++) {
+        g_string_append(out, l ? ",[" : "[");
+        size_t n = 0;
+        for (size_t k = 0; l < view->level_count && k < view->level_counts[l]; k++, n++) {
+            if (n)
+                g_string_append_c(out, ',');
+            append_string(out, view->nodes[view->levels[l][k]]);
+        }
+        for (guint i = 0; l == 0 && i < isolated->len; i++, n++) {
+            if (n)
+                g_string_append_c(out, ',');
+            append_string(out, g_ptr_array_index(isolated, i));
+        }
+        g_string_append_c(out, ']');
+    }
+    g_string_append(out, "]}");
+    return g_string_free(out, FALSE);
 }
 
 struct isolated {
@@ -741,26 +813,7 @@ void api_graph_get_job_graph(struct daemon *d, json_t *body, struct api_result *
         graph_view_release(&extra_view);
         graph_free(extra);
     } else {
-        size_t total = view.node_count + isolated->len;
-        bool runs = total <= 1000; /* a store read per node only for small views */
-        json_t *nodes = json_array(), *edges = json_array(), *levels = json_array();
-        for (size_t k = 0; k < view.node_count; k++)
-            json_array_append_new(nodes, node_json(d, view.nodes[k], runs));
-        for (guint i = 0; i < isolated->len; i++)
-            json_array_append_new(nodes, node_json(d, g_ptr_array_index(isolated, i), runs));
-        for (size_t e = 0; e < view.edge_count; e++)
-            json_array_append_new(edges,
-                                  json_pack("{ss ss}", "from", view.nodes[view.edges[e].from], "to",
-                                            view.nodes[view.edges[e].to]));
-        for (size_t l = 0; l < view.level_count || (l == 0 && isolated->len); l++) {
-            json_t *level = json_array();
-            for (size_t k = 0; l < view.level_count && k < view.level_counts[l]; k++)
-                json_array_append_new(level, json_string(view.nodes[view.levels[l][k]]));
-            for (guint i = 0; l == 0 && i < isolated->len; i++)
-                json_array_append_new(level, json_string(g_ptr_array_index(isolated, i)));
-            json_array_append_new(levels, level);
-        }
-        res->body = json_pack("{so so so}", "nodes", nodes, "edges", edges, "levels", levels);
+        res->text = graph_json_text(d, &view, isolated);
     }
     graph_view_release(&view);
     g_ptr_array_free(isolated, TRUE);

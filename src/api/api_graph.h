@@ -26,6 +26,7 @@ struct api_result {
     int error;         /* 0, or a negative errno for the error table */
     char message[768]; /* "<field>: <reason>" when error != 0 */
     json_t *body;      /* the answer when error == 0 (owned) */
+    char *text;        /* or the answer as JSON text already (owned, g_free()) */
 };
 
 /* Make DOC's dependencies the graph's edges into DOC->id, after checking that
