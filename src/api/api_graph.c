@@ -610,6 +610,8 @@ void api_graph_apply_jobs(struct daemon *d, json_t *body, struct api_result *res
             if (d->jobs)
                 g_hash_table_remove(d->jobs, it->id);
         } else {
+            if (it->kind == ITEM_CREATE)
+                it->doc->spec.baseline_ms = now; /* created now, for the core too */
             activate(d, it->doc, now);
         }
     }

@@ -35,17 +35,39 @@ struct sched_job {
     int64_t starting_deadline_ms;
     int64_t timeout_ms;
     struct sched_retry_policy retry;
-    struct heap_node timer; /* key: next fire, ms */
-    struct cron_fire next;  /* valid while timer is queued */
-    GList *runs;            /* runs not final, oldest first */
-    char **deps;            /* dependency ids (NULL-terminated), NULL: none */
+    struct heap_node timer;    /* key: next fire, ms */
+    struct cron_fire next;     /* valid while timer is queued */
+    GList *runs;               /* runs not final, oldest first */
+    struct sched_job_dep *dep; /* NULL until it takes part in a dependency */
+};
+
+/* What dependency gating needs of a job, allocated only for jobs that have
+ * dependencies or are one (a million independent jobs pay one pointer). */
+struct sched_job_dep {
+    char **deps; /* dependency ids (NULL-terminated), NULL: none */
     int64_t dependency_timeout_ms;
-    int64_t baseline_ms;       /* dependencies must complete after this */
-    int64_t last_completed_ms; /* finish of its latest COMPLETED run */
+    int64_t baseline_us;       /* dependencies must complete after this (dep_now()) */
+    int64_t last_completed_us; /* when its latest COMPLETED run finished (dep_now()) */
     bool has_last;
     enum sched_run_status last_status;
     int64_t last_finished_ms;
 };
+
+static const struct sched_job_dep no_dep;
+
+/* JOB's dependency state for reading: zeros when it has none. */
+static const struct sched_job_dep *rd(const struct sched_job *job)
+{
+    return job->dep ? job->dep : &no_dep;
+}
+
+/* JOB's dependency state for writing, allocated on first use. */
+static struct sched_job_dep *job_dep(struct sched_job *job)
+{
+    if (!job->dep)
+        job->dep = g_new0(struct sched_job_dep, 1);
+    return job->dep;
+}
 
 struct sched {
     struct sched_config config;
@@ -61,8 +83,21 @@ struct sched {
     uint64_t tie;
     uint64_t rng;
     GHashTable *dependents; /* dependency id -> GPtrArray of dependent ids (owned) */
+    int64_t dep_clock;      /* the last dep_now() */
     int cascade_depth;      /* guards the upstream-failure recursion */
 };
+
+/* The instant of a start or a completion for dependency gating: real time in
+ * microseconds, made strictly increasing, so a completion and a start in the
+ * same millisecond keep their order (Chronos: "finished after it started"). */
+static int64_t dep_now(struct sched *sched, int64_t now_ms)
+{
+    int64_t at = now_ms * 1000;
+    if (at <= sched->dep_clock)
+        at = sched->dep_clock + 1;
+    sched->dep_clock = at;
+    return at;
+}
 
 static void deps_after_end(struct sched *sched, const char *job_id, enum sched_run_status status,
                            uint64_t run_id, int64_t now_ms);
@@ -216,11 +251,14 @@ static void run_end(struct sched *sched, struct sched_run *run, enum sched_run_s
     struct sched_job *job = run->job;
     if (job) {
         job->runs = g_list_remove(job->runs, run);
-        job->has_last = true;
-        job->last_status = status;
-        job->last_finished_ms = now_ms;
-        if (status == SCHED_RUN_COMPLETED)
-            job->last_completed_ms = now_ms;
+        if (job->dep || g_hash_table_contains(sched->dependents, job->id)) {
+            struct sched_job_dep *dep = job_dep(job);
+            dep->has_last = true;
+            dep->last_status = status;
+            dep->last_finished_ms = now_ms;
+            if (status == SCHED_RUN_COMPLETED)
+                dep->last_completed_us = dep_now(sched, now_ms);
+        }
     }
     char *job_id = g_strdup(run->job_id);
     uint64_t run_id = run->id;
@@ -305,7 +343,9 @@ static void job_free(struct sched_job *job)
     for (GList *l = job->runs; l; l = l->next)
         ((struct sched_run *)l->data)->job = NULL;
     g_list_free(job->runs);
-    g_strfreev(job->deps);
+    if (job->dep)
+        g_strfreev(job->dep->deps);
+    g_free(job->dep);
     cron_expr_free((struct cron_expr *)job->schedule.expr);
     g_free(job->id);
     g_free(job);
@@ -344,7 +384,7 @@ static struct sched_job *job_find(const struct sched *sched, const char *id)
 /* Add (or remove) JOB to the dependents lists of its dependencies. */
 static void deps_index(struct sched *sched, struct sched_job *job, bool add)
 {
-    for (char **dep = job->deps; dep && *dep; dep++) {
+    for (char **dep = rd(job)->deps; dep && *dep; dep++) {
         GPtrArray *list = g_hash_table_lookup(sched->dependents, *dep);
         if (add && !list) {
             list = g_ptr_array_new_with_free_func(g_free);
@@ -373,12 +413,12 @@ static bool job_is_time_gated(const struct sched_job *job)
 static bool dep_satisfied(const struct sched *sched, const struct sched_job *job, const char *dep)
 {
     const struct sched_job *d = job_find(sched, dep);
-    return d && d->last_completed_ms > job->baseline_ms;
+    return d && rd(d)->last_completed_us > rd(job)->baseline_us;
 }
 
 static bool deps_ready(const struct sched *sched, const struct sched_job *job)
 {
-    for (char **dep = job->deps; dep && *dep; dep++)
+    for (char **dep = rd(job)->deps; dep && *dep; dep++)
         if (!dep_satisfied(sched, job, *dep))
             return false;
     return true;
@@ -389,7 +429,7 @@ static char *deps_waiting_text(const struct sched *sched, const struct sched_job
 {
     GString *s = g_string_new("waiting for ");
     bool first = true;
-    for (char **dep = job->deps; dep && *dep; dep++) {
+    for (char **dep = rd(job)->deps; dep && *dep; dep++) {
         if (dep_satisfied(sched, job, *dep))
             continue;
         g_string_append_printf(s, "%s%s", first ? "" : ", ", *dep);
@@ -402,6 +442,7 @@ static char *deps_waiting_text(const struct sched *sched, const struct sched_job
 int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_t now_ms)
 {
     struct sched_job *job = job_find(sched, spec->id);
+    bool existed = job != NULL;
     if (!job) {
         job = g_new0(struct sched_job, 1);
         job->id = g_strdup(spec->id);
@@ -425,17 +466,25 @@ int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_
     job->timeout_ms = spec->timeout_ms;
     job->retry = spec->retry;
     deps_index(sched, job, false);
-    g_strfreev(job->deps);
-    job->deps = NULL;
-    if (spec->dep_count) {
-        job->deps = g_new0(char *, spec->dep_count + 1);
-        for (size_t i = 0; i < spec->dep_count; i++)
-            job->deps[i] = g_strdup(spec->deps[i]);
+    if (spec->dep_count || job->dep) {
+        /* A job that gains its first dependencies by an edit waits for
+         * completions after the edit: its earlier runs were not tracked. */
+        int64_t baseline = spec->baseline_ms * 1000;
+        if ((existed && !job->dep) || (!existed && spec->baseline_ms >= now_ms))
+            baseline = dep_now(sched, now_ms); /* created or first gated now */
+        struct sched_job_dep *dep = job_dep(job);
+        g_strfreev(dep->deps);
+        dep->deps = NULL;
+        if (spec->dep_count) {
+            dep->deps = g_new0(char *, spec->dep_count + 1);
+            for (size_t i = 0; i < spec->dep_count; i++)
+                dep->deps[i] = g_strdup(spec->deps[i]);
+        }
+        dep->dependency_timeout_ms = spec->dependency_timeout_ms;
+        if (baseline > dep->baseline_us)
+            dep->baseline_us = baseline;
     }
     deps_index(sched, job, true);
-    job->dependency_timeout_ms = spec->dependency_timeout_ms;
-    if (spec->baseline_ms > job->baseline_ms)
-        job->baseline_ms = spec->baseline_ms;
     job_schedule(sched, job, spec->resume_after_ms > 0 ? spec->resume_after_ms : now_ms);
     return 0;
 }
@@ -508,7 +557,7 @@ static char *deps_skip_text(const struct sched *sched, const struct sched_job *j
                             const char *cause)
 {
     GString *s = g_string_new("");
-    for (char **dep = job->deps; dep && *dep; dep++)
+    for (char **dep = rd(job)->deps; dep && *dep; dep++)
         if (!dep_satisfied(sched, job, *dep))
             g_string_append_printf(s, "%s%s", s->len ? ", " : "", *dep);
     g_string_append_printf(s, " did not complete since the job's previous run: %s", cause);
@@ -544,9 +593,9 @@ static void run_wait(struct sched *sched, struct sched_run *run)
     run->status = SCHED_RUN_WAITING;
     g_free(run->reason);
     run->reason = deps_waiting_text(sched, job);
-    if (job->dependency_timeout_ms > 0)
+    if (rd(job)->dependency_timeout_ms > 0)
         heap_add(&sched->run_timers, &run->timer,
-                 key_after(run->scheduled_at_ms, job->dependency_timeout_ms), sched->tie++);
+                 key_after(run->scheduled_at_ms, rd(job)->dependency_timeout_ms), sched->tie++);
 }
 
 static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
@@ -579,7 +628,8 @@ static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
         return run;
     }
     /* Chronos: the next run waits for completions after this one started. */
-    job->baseline_ms = now_ms;
+    if (job->dep)
+        job->dep->baseline_us = dep_now(sched, now_ms);
     decide_why(sched, job->id, kind, slot_ms, slot_ms, 1, run->id,
                trigger == SCHED_TRIGGER_DEPENDENCY ? "its dependencies completed" : NULL);
     run_launch(sched, run, now_ms);
@@ -773,8 +823,8 @@ static void run_timer_fired(struct sched *sched, struct sched_run *run, int64_t 
     heap_remove(&sched->run_timers, &run->timer);
     if (run->status == SCHED_RUN_WAITING) {
         const struct sched_job *job = run->job;
-        bool timeout = job && job->dependency_timeout_ms > 0 &&
-                       now_ms - run->scheduled_at_ms >= job->dependency_timeout_ms;
+        bool timeout = job && rd(job)->dependency_timeout_ms > 0 &&
+                       now_ms - run->scheduled_at_ms >= rd(job)->dependency_timeout_ms;
         waiting_skip(sched, run, timeout ? "dependency_timeout passed" : "the next tick came first",
                      now_ms);
     } else if (run->status == SCHED_RUN_RETRYING)
@@ -853,7 +903,7 @@ static void waiting_launch(struct sched *sched, struct sched_run *run, int64_t n
     heap_remove(&sched->run_timers, &run->timer);
     g_free(run->reason);
     run->reason = NULL;
-    run->job->baseline_ms = now_ms;
+    job_dep(run->job)->baseline_us = dep_now(sched, now_ms);
     decide_why(sched, run->job_id, SCHED_DECISION_FIRED, run->scheduled_at_ms, run->scheduled_at_ms,
                1, run->id, "its dependencies completed");
     run_launch(sched, run, now_ms);
@@ -874,7 +924,7 @@ static void job_deps_check(struct sched *sched, struct sched_job *job, int64_t n
     struct sched_run *waiting = job_waiting_run(job);
     if (waiting)
         waiting_launch(sched, waiting, now_ms);
-    else if (job->deps && !job_is_time_gated(job))
+    else if (rd(job)->deps && !job_is_time_gated(job))
         job_fire(sched, job, SCHED_TRIGGER_DEPENDENCY, now_ms, now_ms, SCHED_DECISION_FIRED, 0);
 }
 
@@ -892,7 +942,7 @@ static void job_upstream_failed(struct sched *sched, struct sched_job *job, cons
     for (GList *l = job->runs; l; l = l->next)
         if (((struct sched_run *)l->data)->status == SCHED_RUN_WAITING)
             victims = g_list_append(victims, l->data);
-    if (!victims && job->deps && !job_is_time_gated(job) && !job->paused && !job->runs)
+    if (!victims && rd(job)->deps && !job_is_time_gated(job) && !job->paused && !job->runs)
         victims = g_list_append(victims, run_new(sched, job, SCHED_TRIGGER_DEPENDENCY, now_ms));
     for (GList *l = victims; l; l = l->next) {
         struct sched_run *run = l->data;
@@ -938,14 +988,17 @@ int sched_job_set_history(struct sched *sched, const char *id,
     struct sched_job *job = job_find(sched, id);
     if (!job)
         return -ENOENT;
-    if (history->last_started_ms > job->baseline_ms)
-        job->baseline_ms = history->last_started_ms;
-    if (history->last_completed_ms > job->last_completed_ms)
-        job->last_completed_ms = history->last_completed_ms;
+    struct sched_job_dep *dep = job_dep(job);
+    /* Stored times have milliseconds only: a completion in the same
+     * millisecond as a start does not count as after it. */
+    if (history->last_started_ms * 1000 + 999 > dep->baseline_us)
+        dep->baseline_us = history->last_started_ms * 1000 + 999;
+    if (history->last_completed_ms * 1000 > dep->last_completed_us)
+        dep->last_completed_us = history->last_completed_ms * 1000;
     if (history->has_last) {
-        job->has_last = true;
-        job->last_status = history->last_status;
-        job->last_finished_ms = history->last_finished_ms;
+        dep->has_last = true;
+        dep->last_status = history->last_status;
+        dep->last_finished_ms = history->last_finished_ms;
     }
     return 0;
 }
@@ -994,7 +1047,7 @@ int sched_job_blockers(const struct sched *sched, const char *id, struct sched_b
     if (!job)
         return -ENOENT;
     int count = 0;
-    for (char **dep = job->deps; dep && *dep; dep++) {
+    for (char **dep = rd(job)->deps; dep && *dep; dep++) {
         if (dep_satisfied(sched, job, *dep))
             continue;
         if ((size_t)count < max) {
@@ -1003,14 +1056,14 @@ int sched_job_blockers(const struct sched *sched, const char *id, struct sched_b
                 .dep_id = *dep,
                 .missing = !d,
                 .paused = d && d->paused,
-                .has_last = d && d->has_last,
-                .last_status = d ? d->last_status : SCHED_RUN_PENDING,
-                .failed =
-                    d && d->has_last &&
-                    (d->last_status == SCHED_RUN_FAILED || d->last_status == SCHED_RUN_TIMED_OUT ||
-                     d->last_status == SCHED_RUN_UPSTREAM_FAILED),
-                .last_completed_ms = d ? d->last_completed_ms : 0,
-                .since_ms = job->baseline_ms,
+                .has_last = d && rd(d)->has_last,
+                .last_status = d ? rd(d)->last_status : SCHED_RUN_PENDING,
+                .failed = d && rd(d)->has_last &&
+                          (rd(d)->last_status == SCHED_RUN_FAILED ||
+                           rd(d)->last_status == SCHED_RUN_TIMED_OUT ||
+                           rd(d)->last_status == SCHED_RUN_UPSTREAM_FAILED),
+                .last_completed_ms = d ? rd(d)->last_completed_us / 1000 : 0,
+                .since_ms = rd(job)->baseline_us / 1000,
             };
         }
         count++;
@@ -1024,9 +1077,9 @@ int sched_job_last_status(const struct sched *sched, const char *id,
     const struct sched_job *job = job_find(sched, id);
     if (!job)
         return -ENOENT;
-    if (!job->has_last)
+    if (!rd(job)->has_last)
         return -ENODATA;
-    *ret_status = job->last_status;
-    *ret_finished_ms = job->last_finished_ms;
+    *ret_status = rd(job)->last_status;
+    *ret_finished_ms = rd(job)->last_finished_ms;
     return 0;
 }

@@ -164,6 +164,25 @@ static void test_chain_runs_in_order(void **state)
     free_sched(s, &r);
 }
 
+static void test_same_millisecond_keeps_order(void **state)
+{
+    (void)state;
+    /* b is created, then a runs and completes, all in one millisecond. */
+    struct rec r = {.now_ms = at_ms("2026-01-01T00:00:00Z")};
+    struct sched *s = new_sched(&r);
+    const char *a[] = {"a"};
+    put_job(s, "a", NULL, NULL, 0, 0, r.now_ms);
+    put_job(s, "b", NULL, a, 1, 0, r.now_ms);
+    struct sched_run *run;
+    assert_int_equal(sched_job_run_now(s, "a", r.now_ms, &run), 0);
+    assert_int_equal(sched_run_finished(s, run->id, SCHED_RUN_COMPLETED, r.now_ms), 0);
+    assert_int_equal(last_event(r.events, "b")->status, SCHED_RUN_RUNNING);
+    /* b started in that millisecond too: a's completion before it no longer counts. */
+    struct sched_blocker blockers[1];
+    assert_int_equal(sched_job_blockers(s, "b", blockers, 1), 1);
+    free_sched(s, &r);
+}
+
 static void test_diamond_join_waits_for_both(void **state)
 {
     (void)state;
@@ -324,6 +343,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_runs_in_order),
+        cmocka_unit_test(test_same_millisecond_keeps_order),
         cmocka_unit_test(test_diamond_join_waits_for_both),
         cmocka_unit_test(test_failure_marks_downstream),
         cmocka_unit_test(test_time_gated_waits_then_skips),
