@@ -160,7 +160,7 @@ static void bench_view(void)
         graph_view_release(&v);
     }
     report("GetJobGraph 10,000 nodes, 30,000 edges: view", view_ms, samples);
-    report("GetJobGraph 10,000 nodes: view + JSON body", json_ms, samples);
+    report("GetJobGraph 10,000 nodes: view + jansson body", json_ms, samples);
     printf("graph: GetJobGraph body %zu bytes\n", bytes);
     g_free(view_ms);
     g_free(json_ms);
