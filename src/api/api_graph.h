@@ -62,8 +62,8 @@ json_t *api_graph_blocked_by(struct daemon *d, const char *id, char **ret_reason
 void api_graph_load_job(struct daemon *d, const struct job_doc *doc);
 /* Start-up, after every job is in the core: hand the core the run history of
  * the jobs in the graph, restore their WAITING runs, and start what their
- * dependencies allow.  RESTORED receives the ids of restored runs (already
- * stored).  Returns how many WAITING runs were restored. */
+ * dependencies allow.  Restored runs are marked stored (d->stored).  Returns
+ * how many WAITING runs were restored. */
 int api_graph_load_finish(struct daemon *d, int64_t now_ms);
 
 #endif
