@@ -98,8 +98,10 @@ run:
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_auth
+	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_auth build/bench/bench_graph
 	@build/bench/bench_cron
+	@build/bench/bench_graph
+	@/usr/bin/python3 bench/bench_graph_api.py build/ovsched
 	@bench/bench_batch.sh build/ovsched
 	@/usr/bin/python3 bench/bench_jobsdir.py build/ovsched
 	@build/bench/bench_store

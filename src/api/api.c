@@ -16,6 +16,7 @@
 
 #include "api/api_auth.h"
 #include "api/job_digest.h"
+#include "api/api_graph.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
@@ -148,7 +149,9 @@ static bool activate(struct daemon *d, struct job_doc *doc, int64_t now_ms,
         return false;
     struct sched_job_spec spec;
     job_doc_take_spec(doc, &spec);
+    d->in_sched = true;
     sched_job_put(d->sched, &spec, now_ms);
+    d->in_sched = false;
     return true;
 }
 
@@ -187,12 +190,33 @@ static void record_release(struct record *rec)
     g_byte_array_unref(rec->digest);
 }
 
+/* CreateJob checks a taken id before touching the graph. */
+static bool job_exists_for_create(struct daemon *d, const struct job_doc *doc,
+                                  struct http_response *resp)
+{
+    struct store_job old;
+    if (store_job_get(d->store, doc->id, &old, NULL) < 0)
+        return true;
+    store_job_release(&old);
+    reply_error(resp, -EEXIST, "job.id: job '%s' already exists", doc->id);
+    return false;
+}
+
 static void create_job(struct daemon *d, json_t *body, struct http_response *resp)
 {
     int64_t now = daemon_now_ms();
     struct job_doc *doc = parse_job(d, json_object_get(body, "job"), now, resp);
     if (!doc)
         return;
+    struct api_result gres = {0};
+    struct api_graph_undo *undo = NULL;
+    if (!job_exists_for_create(d, doc, resp) ||
+        api_graph_set_deps(d, doc, "job.", &undo, &gres) < 0) {
+        if (gres.error)
+            reply_error(resp, gres.error, "%s", gres.message);
+        job_doc_free(doc);
+        return;
+    }
     struct record rec;
     record_of(doc, &rec);
     rec.job.created_at_ms = now;
@@ -203,7 +227,13 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
         reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
     else if (r < 0)
         reply_store_error(resp, r, &err, "job");
-    if (r == 0 && announce_and_activate(d, doc, EVENTS_JOB_CREATED, now, resp)) {
+    bool live = r == 0 && announce_and_activate(d, doc, EVENTS_JOB_CREATED, now, resp);
+    if (live)
+        api_graph_undo_free(undo);
+    else
+        api_graph_undo(d, undo); /* nothing was stored: the graph goes back */
+    if (live) {
+        api_graph_after_put(d, doc->id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -266,37 +296,90 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
     struct job_doc *doc = parse_job(d, job, created, resp);
     if (!doc)
         return;
+    struct api_result gres = {0};
+    struct api_graph_undo *undo = NULL;
+    if (api_graph_set_deps(d, doc, "job.", &undo, &gres) < 0) {
+        reply_error(resp, gres.error, "%s", gres.message);
+        job_doc_free(doc);
+        return;
+    }
     if (store_update(d, doc, version, resp) == 0 &&
         announce_and_activate(d, doc, EVENTS_JOB_UPDATED, daemon_now_ms(), resp)) {
+        api_graph_undo_free(undo);
+        api_graph_after_put(d, doc->id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
+    } else {
+        api_graph_undo(d, undo);
     }
     job_doc_free(doc);
 }
 
+/* Answer with RES: its body, or its error. */
+static void reply_result(struct http_response *resp, struct api_result *res)
+{
+    if (res->error) {
+        reply_error(resp, res->error, "%s", res->message);
+    } else if (res->text) {
+        resp->status = 200; /* the server frees the body with free() */
+        resp->body = strdup(res->text);
+        resp->body_len = resp->body ? strlen(resp->body) : 0;
+        g_free(res->text);
+    } else {
+        reply_json(resp, 200, res->body ? res->body : json_object());
+    }
+}
+
+/* DeleteJob: refused while other jobs depend on it, unless asked to detach
+ * them; the deletion, the detaching and their events are one transaction. */
 static void delete_job(struct daemon *d, json_t *body, struct http_response *resp)
 {
-    const char *id = need_string(body, "job_id", resp);
-    if (!id)
+    struct api_result res = {0};
+    GPtrArray *dependents = NULL;
+    const char *id = api_graph_delete_check(d, body, &dependents, &res);
+    if (!id) {
+        reply_result(resp, &res);
         return;
+    }
     struct store_error err = {0};
     struct store_job old = {0};
     int64_t campaign = store_job_get(d->store, id, &old, NULL) == 0 ? old.campaign_id : 0;
     store_job_release(&old);
-    int r = store_job_delete(d->store, id, &err);
-    if (r == -ENOENT) {
+    int r = api_graph_detach(d, id, dependents, &res);
+    if (r < 0)
+        reply_result(resp, &res);
+    else if ((r = store_job_delete(d->store, id, &err)) == -ENOENT)
         reply_error(resp, r, "job_id: no job '%s'", id);
-        return;
-    }
-    if (r < 0) {
+    else if (r < 0)
         reply_store_error(resp, r, &err, "job_id");
-        return;
+    if (r == 0) {
+        events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED");
+        if (api_call_commit_job(d, id, resp)) {
+            json_t *detached = api_graph_deleted(d, id, dependents);
+            reply_json(resp, 200, json_pack("{sb so}", "success", 1, "detached", detached));
+        }
     }
-    /* The event joins the deletion's transaction. */
-    events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED");
-    if (!api_call_commit_job(d, id, resp))
-        return;
-    sched_job_remove(d->sched, id);
-    reply_json(resp, 200, json_pack("{sb}", "success", 1));
+    g_ptr_array_free(dependents, TRUE);
+}
+
+static void apply_jobs(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_apply_jobs(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void get_job_graph(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_get_job_graph(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void list_job_decisions(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_list_decisions(d, body, &res);
+    reply_result(resp, &res);
 }
 
 static void get_job(struct daemon *d, json_t *body, struct http_response *resp)
@@ -498,18 +581,23 @@ static void get_job_status(struct daemon *d, json_t *body, struct http_response 
     sched_job_next_fire(d->sched, id, &next);
     const char *status = json_string_value(json_object_get(doc, "status"));
     const char *reason = NULL;
+    char *waiting = NULL;
+    json_t *blocked_by = api_graph_blocked_by(d, id, &waiting);
     if (strcmp(status, "ACTIVE") != 0)
         reason = "the job is not ACTIVE";
+    else if (waiting)
+        reason = waiting;
     else if (json_is_null(current) && next < 0)
         reason = "the job has no upcoming fire time (no schedule, or it ended)";
     char next_text[TIMEFMT_RFC3339_SIZE];
     reply_json(resp, 200,
-               json_pack("{ss ss so so so so s[] so}", "job_id", id, "status", status,
+               json_pack("{ss ss so so so so so so}", "job_id", id, "status", status,
                          "next_run_time",
                          next >= 0 ? json_string(timefmt_rfc3339_format(next / 1000, next_text))
                                    : json_null(),
                          "current_run", current, "last_run", last, "retry", retry, "blocked_by",
-                         "reason", reason ? json_string(reason) : json_null()));
+                         blocked_by, "reason", reason ? json_string(reason) : json_null()));
+    g_free(waiting);
     json_decref(doc);
 }
 
@@ -538,6 +626,7 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
                                      strcmp(status, "PAUSED") == 0 ? EVENTS_JOB_PAUSED
                                                                    : EVENTS_JOB_RESUMED,
                                      daemon_now_ms(), resp)) {
+        api_graph_after_put(d, id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
     }
     job_doc_free(parsed);
@@ -638,6 +727,9 @@ static const struct route {
     {"ListTokens", api_list_tokens, false},
     {"RevokeToken", api_revoke_token, true},
     {"ListAuditLog", api_list_audit_log, false},
+    {"GetJobGraph", get_job_graph, false},
+    {"ApplyJobs", apply_jobs, true},
+    {"ListJobDecisions", list_job_decisions, false},
 };
 
 void api_handle(struct daemon *d, const struct http_request *req, struct http_response *resp)

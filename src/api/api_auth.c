@@ -56,6 +56,11 @@ static const struct policy {
     {"ListAuditLog", AUTH_ROLE_ADMIN, TENANT_SELF, false, false},
     /* the folder holds every tenant's jobs: not for tenant-bound tokens */
     {"GetJobsDirStatus", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
+    /* the graph and a bulk apply span every tenant's jobs: not for tenant-bound
+     * tokens; ApplyJobs commits its own batch */
+    {"GetJobGraph", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
+    {"ApplyJobs", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
+    {"ListJobDecisions", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
 };
 
 /* The request being served (one at a time, on the loop). */

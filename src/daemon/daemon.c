@@ -23,6 +23,8 @@
 #include "api/api.h"
 #include "api/api_auth.h"
 #include "api/job_digest.h"
+#include "api/api_graph.h"
+#include "graph/graph.h"
 #include "api/job_doc.h"
 #include "auth/auth.h"
 #include "ops/log.h"
@@ -38,11 +40,6 @@
  * time even when a burst of them is due at once (sched_config.lookahead_ms). */
 #define LOOKAHEAD_MS 5000
 #define SLOW_PASS_MS 100
-
-/* Run ids key the daemon's tables as pointers, not as allocated copies: a
- * burst of 100,000 starts is that many fewer allocations. */
-#define RUN_KEY(id) GSIZE_TO_POINTER((gsize)(id))
-_Static_assert(sizeof(gsize) >= sizeof(uint64_t), "run ids must fit in a pointer");
 
 struct run_result {
     bool has_exit_code;
@@ -121,6 +118,8 @@ static const char *trigger_text(enum sched_trigger trigger)
 {
     if (trigger == SCHED_TRIGGER_SCHEDULE)
         return STORE_TRIGGER_SCHEDULE;
+    if (trigger == SCHED_TRIGGER_DEPENDENCY)
+        return "dependency";
     return trigger == SCHED_TRIGGER_RECOVERY ? "recovery" : "manual";
 }
 
@@ -140,7 +139,7 @@ static struct store_run store_view(struct daemon *d, const struct sched_run *run
         .has_exit_code = r && r->has_exit_code,
         .exit_code = r ? r->exit_code : 0,
         .output = r ? r->output : NULL,
-        .error = r ? r->error : NULL,
+        .error = r && r->error ? r->error : run->reason,
     };
 }
 
@@ -558,6 +557,7 @@ struct later_decision {
 static void later_decision_free(struct later_decision *later)
 {
     g_free((char *)later->decision.job_id);
+    g_free((char *)later->decision.reason);
     g_free(later);
 }
 
@@ -571,6 +571,7 @@ static void write_decision(struct daemon *d, const struct sched_decision *decisi
         .count = (int64_t)decision->count,
         .run_id = decision->run_id,
         .at_ms = at_ms,
+        .reason = decision->reason,
     };
     store_decision_insert(d->store, &rec, NULL, NULL);
     events_decision(d->events, decision->job_id, rec.kind, decision->first_slot_ms);
@@ -587,6 +588,7 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
     struct later_decision *later = g_new(struct later_decision, 1);
     later->decision = *decision;
     later->decision.job_id = g_strdup(decision->job_id);
+    later->decision.reason = g_strdup(decision->reason);
     later->at_ms = daemon_now_ms();
     g_ptr_array_add(d->decisions, later);
 }
@@ -802,6 +804,8 @@ static int load_job(const struct store_job *job, void *userdata)
     spec.resume_after_ms = job->has_last_slot && job->last_slot_ms > job->updated_at_ms
                                ? job->last_slot_ms
                                : job->updated_at_ms;
+    spec.baseline_ms = job->created_at_ms; /* dependencies count from its creation */
+    api_graph_load_job(l->d, job->id, spec.deps, spec.dep_count);
     sched_job_put(l->d->sched, &spec, l->now_ms);
     job_doc_free(doc);
     l->loaded++;
@@ -854,6 +858,9 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
     }
     log_line("info", "loaded %u jobs (%u from their documents, %u invalid)", loader.loaded,
              loader.from_document, loader.invalid);
+    int waiting = api_graph_load_finish(d, now);
+    if (waiting > 0)
+        log_line("info", "%d run(s) WAITING for dependencies resume waiting", waiting);
     d->in_sched = true;
     recover_runs(d, interrupted, now);
     d->in_sched = false;
@@ -996,6 +1003,7 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
                                 hook_run_discard};
     d->sched = sched_new(&sc, &hooks);
     d->zones = tz_cache_new();
+    d->graph = graph_new();
     d->tasks = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->results =
         g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)result_free);
@@ -1056,6 +1064,7 @@ static void daemon_release(struct daemon *d)
     sched_free(d->sched);
     store_close(d->store);
     tz_cache_free(d->zones);
+    graph_free(d->graph);
     if (d->tasks)
         g_hash_table_destroy(d->tasks);
     if (d->results)

@@ -51,6 +51,7 @@ struct daemon {
     struct exec_http *http_exec;
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;
+    struct graph *graph;     /* dependency edges of the stored jobs (src/api/api_graph.c) */
     GHashTable *tasks;       /* run id -> struct exec_task *: attempts running */
     GHashTable *results;     /* run id -> struct run_result *: the last attempt's */
     GHashTable *stored;      /* run ids already inserted in the store */
@@ -73,6 +74,12 @@ struct daemon {
     const char *jobs_dir_path;
     struct jobsdir *jobsdir;
 };
+
+/* Run ids key the daemon's tables of runs (tasks, results, stored, ...) as
+ * pointers, not as allocated copies: a burst of 100,000 starts is that many
+ * fewer allocations. */
+#define RUN_KEY(id) GSIZE_TO_POINTER((gsize)(id))
+_Static_assert(sizeof(gsize) >= sizeof(uint64_t), "run ids must fit in a pointer");
 
 /* Unix ms now. */
 int64_t daemon_now_ms(void);

@@ -192,9 +192,10 @@ NEED = {"CreateJob": "operator", "UpdateJob": "operator", "DeleteJob": "operator
         "ListJobRuns": "viewer", "GetJobStatus": "viewer", "PauseJob": "operator",
         "ResumeJob": "operator", "PreviewSchedule": "viewer", "CreateToken": "admin",
         "ListTokens": "admin", "RevokeToken": "admin", "ListAuditLog": "admin",
-        "GetJobsDirStatus": "viewer"}
+        "GetJobsDirStatus": "viewer", "GetJobGraph": "viewer", "ApplyJobs": "operator",
+        "ListJobDecisions": "viewer"}
 # Routes over every tenant's data at once: refused to tenant-bound tokens.
-TENANT_DENIED = {"GetJobsDirStatus"}
+TENANT_DENIED = {"GetJobsDirStatus", "GetJobGraph", "ApplyJobs"}
 
 
 class World:
@@ -243,7 +244,7 @@ class World:
             return {"job": {"id": self.job(campaign), "campaign_id": campaign,
                             "labels": {"changed": "yes"}}}
         if method in ("DeleteJob", "GetJob", "RunJob", "ListJobRuns", "GetJobStatus",
-                      "PauseJob", "ResumeJob"):
+                      "PauseJob", "ResumeJob", "ListJobDecisions"):
             return {"job_id": self.job(campaign)}
         if method == "ListJobs":
             return {"campaign_id": campaign}
@@ -251,8 +252,12 @@ class World:
             return {"cron": "0 9 * * *", "count": 2}
         if method == "CreateToken":
             return {"name": "made", "role": "viewer", "campaign_id": campaign}
-        if method in ("ListTokens", "ListAuditLog", "GetJobsDirStatus"):
+        if method in ("ListTokens", "ListAuditLog", "GetJobsDirStatus", "GetJobGraph"):
             return {}
+        if method == "ApplyJobs":
+            self.n += 1
+            return {"creates": [{"id": "applied-%d" % self.n, "campaign_id": campaign,
+                                 "executor": {"type": "noop"}}]}
         if method == "RevokeToken":
             _, token_id = self.make_token("victim", "viewer", campaign)
             return {"token_id": token_id}

@@ -132,6 +132,8 @@ def test_crud(d):
         "cron": "0 9 * * 1", "timezone": "America/New_York",
         "dependencies": ["job_id_data_refresh"],
         "retry_policy": {"max_attempts": 5, "backoff": "exponential"}}}}}
+    # Dependencies must name existing jobs (SPEC section 5): create it first.
+    d.call("CreateJob", {"job": {"id": "job_id_data_refresh", "executor": {"type": "noop"}}})
     status, body = d.call("CreateJob", seed_a)
     job = body.get("job", {})
     check("CreateJob accepts the seed's example A verbatim", status == 200 and job.get("id"), body)
@@ -165,6 +167,7 @@ def test_crud(d):
     check("DeleteJob answers success", status == 200 and body.get("success") is True, body)
     status, body = d.call("GetJob", {"job_id": jid})
     check("a deleted job is gone (404)", status == 404 and body.get("code") == "not_found", body)
+    d.call("DeleteJob", {"job_id": "job_id_data_refresh"})
 
 
 def post_huge_body(d, size):
