@@ -11,17 +11,34 @@ packages=(
     libsodium-dev
     python3 python3-croniter curl
     libwslay-dev libhiredis-dev redis-server
+    chromium
 )
+# The web UI is built with Node.js and npm (never needed at run time): Debian's
+# nodejs and npm only when no node with npm is there already (a NodeSource
+# install carries its own npm, which Debian's npm package would conflict with).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    command -v node >/dev/null 2>&1 || packages+=(nodejs)
+    command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "deps: installing ${missing[*]}"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The UI's npm packages (esbuild, elkjs, typescript, playwright-core), exactly
+# as ui/package-lock.json pins them; again only when the lock file changed.
+ui="$(dirname "$0")/../ui"
+if [ ! -f "$ui/node_modules/.package-lock.json" ] ||
+    [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
+    echo "deps: npm ci in ui/"
+    (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+fi

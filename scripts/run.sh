@@ -44,4 +44,5 @@ ovsched is running on http://$listen (data in ./data). Try:
   build/ovsched cron next '0 9 * * 1' --tz America/New_York --explain
 Ctrl-C stops it.
 MSG
+echo "Web UI: http://$listen/ (sign in with the admin token; http://$listen/#token=TOKEN signs in at once)"
 wait $pid

@@ -21,6 +21,7 @@
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
 #include "jobsdir/jobsdir.h"
+#include "ui/ui_static.h"
 
 #define RPC_PREFIX        "/scheduler.v1.SchedulerService/"
 #define DEFAULT_PAGE_SIZE 50
@@ -740,6 +741,8 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
     /* The event streams authenticate through the authorizer daemon_init()
      * installs (api_auth_events_authorizer()). */
     if (events_http(d->events, req, resp))
+        return;
+    if (ui_static_serve(req, resp))
         return;
     if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {
         reply_error(resp, -ENOSYS, "no route %s %s", method, path);

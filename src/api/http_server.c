@@ -225,7 +225,8 @@ static enum MHD_Result send_response(struct http_server *server, struct MHD_Conn
     if (!resp->upgrade)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 resp->content_type ? resp->content_type : "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Cache-Control",
+                            resp->cache_control ? resp->cache_control : "no-store");
     for (char **h = resp->headers; h && h[0] && h[1]; h += 2)
         MHD_add_response_header(r, h[0], h[1]);
     g_strfreev(resp->headers);

@@ -52,7 +52,8 @@ struct http_response {
     int status; /* 200 unless set */
     char *body; /* malloc'd; the server frees it */
     size_t body_len;
-    const char *content_type; /* static; default application/json */
+    const char *content_type;  /* static; default application/json */
+    const char *cache_control; /* static; default no-store */
     char **headers; /* NULL or NULL-terminated name, value, ...; g_strfreev'd by the server */
     const struct http_upgrade_ops *upgrade; /* with status 101: switch protocols */
     const struct http_stream_ops *stream;   /* a streamed body instead of BODY */
