@@ -34,6 +34,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# playwright-core needs Node.js 20 or later; Debian 12's nodejs is 18.  Then
+# take Node 20 from the npm registry (the `node` package ships the official
+# binaries) and put it first on PATH through /usr/local/bin.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+    echo "deps: node $(node --version 2>/dev/null) is older than 20: installing node@20 from npm"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo npm install --global --no-audit --no-fund --loglevel=error --prefix /usr/local node@20
+    hash -r
+fi
+
 # The UI's npm packages (esbuild, elkjs, typescript, playwright-core), exactly
 # as ui/package-lock.json pins them; again only when the lock file changed.
 ui="$(dirname "$0")/../ui"
