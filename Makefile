@@ -1,6 +1,6 @@
 # ovsched - one plain Makefile (see docs/building.md).
 #
-#   make            build/ovsched and compile_commands.json
+#   make            build/ovsched, the web UI in build/ui/, compile_commands.json
 #   make SAN=1      the same under ASan+UBSan, in build/san/
 #   make test       install what is missing, build, run every suite
 #   make run        install what is missing, build, run
@@ -10,7 +10,7 @@
 #   make format     clang-format every C file in place
 
 CC      ?= cc
-PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl hiredis
+PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl libsodium hiredis
 SAN     ?= 0
 OPT     ?= -O2
 
@@ -26,7 +26,8 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) -Isrc $(PKG_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm -lpthread
+# libwslay-dev ships no .pc file (Debian 12): link it by name.
+LDLIBS  := $(PKG_LIBS) -lwslay -lm -lpthread
 TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 SRCS      := $(sort $(wildcard src/*/*.c))
@@ -38,10 +39,23 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(sort $(wildcard tests/unit/*/*.c)))
 BIN       := $(BUILD)/ovsched
 
-.PHONY: all test check run bench fuzz deps format clean unit
+.PHONY: all test check run bench fuzz deps format clean unit ui
 .DEFAULT_GOAL := all
 
-all: $(BIN) compile_commands.json
+all: $(BIN) compile_commands.json ui
+
+# The web UI (docs/ui.md): TypeScript in ui/, bundled by esbuild into build/ui/,
+# which the daemon serves.  npm ci runs again only when the lock file changes.
+UI_OUT  := build/ui
+UI_SRCS := $(wildcard ui/src/*) ui/build.mjs ui/tsconfig.json ui/package-lock.json
+
+ui: $(UI_OUT)/index.html
+
+ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+
+$(UI_OUT)/index.html: $(UI_SRCS) ui/node_modules/.package-lock.json
+	cd ui && node_modules/.bin/tsc --noEmit -p . && OUT=$(CURDIR)/$(UI_OUT) node build.mjs
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -97,12 +111,18 @@ run:
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store
+	@$(MAKE) --no-print-directory all build/bench/bench_cron build/bench/bench_store build/bench/bench_auth build/bench/bench_graph
 	@build/bench/bench_cron
+	@build/bench/bench_graph
+	@/usr/bin/python3 bench/bench_graph_api.py build/ovsched
 	@bench/bench_batch.sh build/ovsched
+	@/usr/bin/python3 bench/bench_jobsdir.py build/ovsched
 	@build/bench/bench_store
+	@build/bench/bench_auth
+	@node bench/bench_ui.mjs build/ovsched 10000
 	@/usr/bin/python3 bench/bench_patterns.py build/ovsched
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
+	@$(MAKE) --no-print-directory build/bench/bench_events && build/bench/bench_events build/ovsched
 
 build/bench/%: bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

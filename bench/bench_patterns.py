@@ -30,13 +30,15 @@ RPC = "/scheduler.v1.SchedulerService/"
 def main():
     tmp = tempfile.mkdtemp(prefix="ovsched-bench-patterns-")
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data", tmp + "/d"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, OVSCHED_ADMIN_TOKEN="bench-patterns"))
     try:
         base = proc.stdout.readline().split("listening on ")[1].split()[0]
 
         def call(method, body):
             req = urllib.request.Request(base + RPC + method, data=json.dumps(body).encode(),
                                          method="POST")
+            req.add_header("Authorization", "Bearer bench-patterns")
             with urllib.request.urlopen(req, timeout=60) as resp:
                 return json.loads(resp.read())
 

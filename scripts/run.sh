@@ -18,9 +18,12 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
+# Every API call needs a token (docs/security.md): OVSCHED_ADMIN_TOKEN, or the
+# admin token the daemon wrote to ./data/admin-token at its first start.
+token=${OVSCHED_ADMIN_TOKEN:-$(cat ./data/admin-token)}
 create() { # create JSON: 409 (already there from an earlier run) is fine
     curl -sS -o /dev/null -w '%{http_code}' "$api/CreateJob" -H 'Content-Type: application/json' \
-        -d "$1" | grep -qE '^(200|409)$'
+        -H "Authorization: Bearer $token" -d "$1" | grep -qE '^(200|409)$'
 }
 create '{"job": {"id": "heartbeat", "name": "Heartbeat",
   "executor": {"type": "shell", "command": ["sh", "-c", "echo alive at $(date -u +%H:%M:%S)"]},
@@ -33,10 +36,13 @@ create '{"job": {"id": "weekly-report", "name": "Weekly Report",
 cat <<MSG
 
 ovsched is running on http://$listen (data in ./data). Try:
-  curl -s $api/ListJobs -d '{}'
-  curl -s $api/ListJobRuns -d '{"job_id": "heartbeat", "page_size": 3}'
-  curl -s $api/GetJobStatus -d '{"job_id": "weekly-report"}'
+  auth="Authorization: Bearer \$(cat data/admin-token)"
+  curl -s -H "\$auth" $api/ListJobs -d '{}'
+  curl -s -H "\$auth" $api/ListJobRuns -d '{"job_id": "heartbeat", "page_size": 3}'
+  curl -s -H "\$auth" $api/GetJobStatus -d '{"job_id": "weekly-report"}'
+  curl -s http://$listen/metrics
   build/ovsched cron next '0 9 * * 1' --tz America/New_York --explain
 Ctrl-C stops it.
 MSG
+echo "Web UI: http://$listen/ (sign in with the admin token; http://$listen/#token=TOKEN signs in at once)"
 wait $pid

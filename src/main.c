@@ -25,6 +25,13 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"serve", daemon_main, "run the scheduler daemon (--listen HOST:PORT --data DIR)"},
+    {"job", cli_job_main, "create|get|list|update|delete|run|pause|resume|status jobs"},
+    {"runs", cli_runs_main, "runs JOB: a job's run history"},
+    {"events", cli_events_main, "events [--follow]: the live event stream"},
+    {"graph", cli_graph_main, "graph [JOB] [--dot]: the dependency graph"},
+    {"token", cli_token_main, "token create|list|revoke: API tokens"},
+    {"jobs-dir", cli_jobsdir_main, "jobs-dir status: the watched job folder's last reload"},
+    {"import-crontab", cli_import_crontab_main, "import-crontab FILE: a crontab's entries as jobs"},
     {"cron", cli_cron_main, "cron next EXPR: preview when a schedule fires"},
     {"version", version_main, "print the version"},
 };
@@ -33,7 +40,7 @@ static void usage(FILE *to)
 {
     fputs("usage: ovsched COMMAND [ARGS]\n\ncommands:\n", to);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-15s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

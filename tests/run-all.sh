@@ -84,6 +84,13 @@ for script in tests/e2e/test_*.sh tests/e2e/test_*.py; do
     run_script "e2e-asan/$name" "${runner[@]}" "$script" build/san/ovsched
 done
 
+# The web UI in headless chromium against the real daemon (docs/ui.md); the
+# screenshots land in build/test-artifacts/.
+for script in tests/browser/test_*.mjs; do
+    run_script "browser/$(basename "${script%.*}")" node "$script" build/ovsched
+    run_script "browser-asan/$(basename "${script%.*}")" node "$script" build/san/ovsched
+done
+
 run_script "diff/croniter" /usr/bin/python3 tests/diff/test_croniter.py --bin build/ovsched
 
 run_script "fuzz" env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" tests/fuzz/run.sh

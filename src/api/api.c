@@ -14,11 +14,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api_auth.h"
 #include "api/job_digest.h"
+#include "api/api_graph.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
 #include "patterns/patterns.h"
+#include "jobsdir/jobsdir.h"
+#include "ui/ui_static.h"
 
 #define RPC_PREFIX        "/scheduler.v1.SchedulerService/"
 #define DEFAULT_PAGE_SIZE 50
@@ -146,12 +150,29 @@ static struct job_doc *parse_job(struct daemon *d, json_t *job, int64_t anchor_m
     return doc;
 }
 
-/* Give DOC's schedule to the core. */
-static void activate(struct daemon *d, struct job_doc *doc, int64_t now_ms)
+/* Commit the change with its audit entry, then give DOC's schedule to the
+ * core.  Returns false after a commit failure (replied; the core is left
+ * alone). */
+static bool activate(struct daemon *d, struct job_doc *doc, int64_t now_ms,
+                     struct http_response *resp)
 {
+    if (!api_call_commit_job(d, doc->id, resp))
+        return false;
     struct sched_job_spec spec;
     job_doc_take_spec(doc, &spec);
+    d->in_sched = true;
     sched_job_put(d->sched, &spec, now_ms);
+    d->in_sched = false;
+    return true;
+}
+
+/* Record DOC's event in the mutation's transaction, then commit the change
+ * and give it to the core: a change and its event are stored together. */
+static bool announce_and_activate(struct daemon *d, struct job_doc *doc, enum events_type type,
+                                  int64_t now_ms, struct http_response *resp)
+{
+    events_job(d->events, type, doc->id, doc->campaign_id, doc->status);
+    return activate(d, doc, now_ms, resp);
 }
 
 /* DOC as the store keeps it: the document and its digest (job_digest.h).
@@ -180,12 +201,33 @@ static void record_release(struct record *rec)
     g_byte_array_unref(rec->digest);
 }
 
+/* CreateJob checks a taken id before touching the graph. */
+static bool job_exists_for_create(struct daemon *d, const struct job_doc *doc,
+                                  struct http_response *resp)
+{
+    struct store_job old;
+    if (store_job_get(d->store, doc->id, &old, NULL) < 0)
+        return true;
+    store_job_release(&old);
+    reply_error(resp, -EEXIST, "job.id: job '%s' already exists", doc->id);
+    return false;
+}
+
 static void create_job(struct daemon *d, json_t *body, struct http_response *resp)
 {
     int64_t now = daemon_now_ms();
     struct job_doc *doc = parse_job(d, json_object_get(body, "job"), now, resp);
     if (!doc)
         return;
+    struct api_result gres = {0};
+    struct api_graph_undo *undo = NULL;
+    if (!job_exists_for_create(d, doc, resp) ||
+        api_graph_set_deps(d, doc, "job.", &undo, &gres) < 0) {
+        if (gres.error)
+            reply_error(resp, gres.error, "%s", gres.message);
+        job_doc_free(doc);
+        return;
+    }
     struct record rec;
     record_of(doc, &rec);
     rec.job.created_at_ms = now;
@@ -196,8 +238,13 @@ static void create_job(struct daemon *d, json_t *body, struct http_response *res
         reply_error(resp, r, "job.id: job '%s' already exists", doc->id);
     else if (r < 0)
         reply_store_error(resp, r, &err, "job");
-    if (r == 0) {
-        activate(d, doc, now);
+    bool live = r == 0 && announce_and_activate(d, doc, EVENTS_JOB_CREATED, now, resp);
+    if (live)
+        api_graph_undo_free(undo);
+    else
+        api_graph_undo(d, undo); /* nothing was stored: the graph goes back */
+    if (live) {
+        api_graph_after_put(d, doc->id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
     }
     job_doc_free(doc);
@@ -260,30 +307,90 @@ static void update_job(struct daemon *d, json_t *body, struct http_response *res
     struct job_doc *doc = parse_job(d, job, created, resp);
     if (!doc)
         return;
-    if (store_update(d, doc, version, resp) == 0) {
-        activate(d, doc, daemon_now_ms());
+    struct api_result gres = {0};
+    struct api_graph_undo *undo = NULL;
+    if (api_graph_set_deps(d, doc, "job.", &undo, &gres) < 0) {
+        reply_error(resp, gres.error, "%s", gres.message);
+        job_doc_free(doc);
+        return;
+    }
+    if (store_update(d, doc, version, resp) == 0 &&
+        announce_and_activate(d, doc, EVENTS_JOB_UPDATED, daemon_now_ms(), resp)) {
+        api_graph_undo_free(undo);
+        api_graph_after_put(d, doc->id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, doc->id)));
+    } else {
+        api_graph_undo(d, undo);
     }
     job_doc_free(doc);
 }
 
+/* Answer with RES: its body, or its error. */
+static void reply_result(struct http_response *resp, struct api_result *res)
+{
+    if (res->error) {
+        reply_error(resp, res->error, "%s", res->message);
+    } else if (res->text) {
+        resp->status = 200; /* the server frees the body with free() */
+        resp->body = strdup(res->text);
+        resp->body_len = resp->body ? strlen(resp->body) : 0;
+        g_free(res->text);
+    } else {
+        reply_json(resp, 200, res->body ? res->body : json_object());
+    }
+}
+
+/* DeleteJob: refused while other jobs depend on it, unless asked to detach
+ * them; the deletion, the detaching and their events are one transaction. */
 static void delete_job(struct daemon *d, json_t *body, struct http_response *resp)
 {
-    const char *id = need_string(body, "job_id", resp);
-    if (!id)
+    struct api_result res = {0};
+    GPtrArray *dependents = NULL;
+    const char *id = api_graph_delete_check(d, body, &dependents, &res);
+    if (!id) {
+        reply_result(resp, &res);
         return;
+    }
     struct store_error err = {0};
-    int r = store_job_delete(d->store, id, &err);
-    if (r == -ENOENT) {
+    struct store_job old = {0};
+    int64_t campaign = store_job_get(d->store, id, &old, NULL) == 0 ? old.campaign_id : 0;
+    store_job_release(&old);
+    int r = api_graph_detach(d, id, dependents, &res);
+    if (r < 0)
+        reply_result(resp, &res);
+    else if ((r = store_job_delete(d->store, id, &err)) == -ENOENT)
         reply_error(resp, r, "job_id: no job '%s'", id);
-        return;
-    }
-    if (r < 0) {
+    else if (r < 0)
         reply_store_error(resp, r, &err, "job_id");
-        return;
+    if (r == 0) {
+        events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED");
+        if (api_call_commit_job(d, id, resp)) {
+            json_t *detached = api_graph_deleted(d, id, dependents);
+            reply_json(resp, 200, json_pack("{sb so}", "success", 1, "detached", detached));
+        }
     }
-    sched_job_remove(d->sched, id);
-    reply_json(resp, 200, json_pack("{sb}", "success", 1));
+    g_ptr_array_free(dependents, TRUE);
+}
+
+static void apply_jobs(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_apply_jobs(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void get_job_graph(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_get_job_graph(d, body, &res);
+    reply_result(resp, &res);
+}
+
+static void list_job_decisions(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    struct api_result res = {0};
+    api_graph_list_decisions(d, body, &res);
+    reply_result(resp, &res);
 }
 
 static void get_job(struct daemon *d, json_t *body, struct http_response *resp)
@@ -317,19 +424,6 @@ static int paging(json_t *body, int64_t *page, int64_t *size, struct http_respon
     return 0;
 }
 
-static bool labels_match(json_t *doc, json_t *want)
-{
-    json_t *have = json_object_get(doc, "labels");
-    const char *key;
-    json_t *v;
-    json_object_foreach(want, key, v)
-    {
-        if (!json_equal(json_object_get(have, key), v))
-            return false;
-    }
-    return true;
-}
-
 static json_t *page_reply(const char *key, json_t *items, int64_t total, int64_t page, int64_t size)
 {
     return json_pack("{so sI sI sI}", key, items, "total_count", (json_int_t)total, "page",
@@ -351,13 +445,29 @@ static void list_jobs(struct daemon *d, json_t *body, struct http_response *resp
                     "string");
         return;
     }
-    bool filter_labels = labels && json_object_size(labels) > 0;
+    const char *keys[STORE_MAX_LABEL_FILTERS], *values[STORE_MAX_LABEL_FILTERS];
+    size_t count = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(labels, key, v)
+    {
+        if (count == STORE_MAX_LABEL_FILTERS || !json_is_string(v)) {
+            reply_error(resp, -EINVAL, "labels: at most %d, each a string value",
+                        STORE_MAX_LABEL_FILTERS);
+            return;
+        }
+        keys[count] = key;
+        values[count++] = json_string_value(v);
+    }
     struct store_job_filter filter = {
         .status = json_string_value(status),
         .has_campaign_id = campaign != NULL,
         .campaign_id = campaign ? json_integer_value(campaign) : 0,
-        .offset = filter_labels ? 0 : (page - 1) * size,
-        .limit = filter_labels ? -1 : size,
+        .offset = (page - 1) * size,
+        .limit = size,
+        .label_keys = keys,
+        .label_values = values,
+        .label_count = count,
     };
     struct store_job_list list;
     struct store_error err = {0};
@@ -367,21 +477,9 @@ static void list_jobs(struct daemon *d, json_t *body, struct http_response *resp
         return;
     }
     json_t *jobs = json_array();
-    int64_t total = filter_labels ? 0 : list.total;
-    for (size_t i = 0; i < list.count; i++) {
-        json_t *view = daemon_job_view(d, &list.items[i]);
-        if (filter_labels && !labels_match(view, labels)) {
-            json_decref(view);
-            continue;
-        }
-        if (filter_labels && (total < (page - 1) * size || total >= page * size)) {
-            total++;
-            json_decref(view);
-            continue;
-        }
-        total += filter_labels;
-        json_array_append_new(jobs, view);
-    }
+    for (size_t i = 0; i < list.count; i++)
+        json_array_append_new(jobs, daemon_job_view(d, &list.items[i]));
+    int64_t total = list.total;
     store_job_list_release(&list);
     reply_json(resp, 200, page_reply("jobs", jobs, total, page, size));
 }
@@ -494,18 +592,23 @@ static void get_job_status(struct daemon *d, json_t *body, struct http_response 
     sched_job_next_fire(d->sched, id, &next);
     const char *status = json_string_value(json_object_get(doc, "status"));
     const char *reason = NULL;
+    char *waiting = NULL;
+    json_t *blocked_by = api_graph_blocked_by(d, id, &waiting);
     if (strcmp(status, "ACTIVE") != 0)
         reason = "the job is not ACTIVE";
+    else if (waiting)
+        reason = waiting;
     else if (json_is_null(current) && next < 0)
         reason = "the job has no upcoming fire time (no schedule, or it ended)";
     char next_text[TIMEFMT_RFC3339_SIZE];
     reply_json(resp, 200,
-               json_pack("{ss ss so so so so s[] so}", "job_id", id, "status", status,
+               json_pack("{ss ss so so so so so so}", "job_id", id, "status", status,
                          "next_run_time",
                          next >= 0 ? json_string(timefmt_rfc3339_format(next / 1000, next_text))
                                    : json_null(),
                          "current_run", current, "last_run", last, "retry", retry, "blocked_by",
-                         "reason", reason ? json_string(reason) : json_null()));
+                         blocked_by, "reason", reason ? json_string(reason) : json_null()));
+    g_free(waiting);
     json_decref(doc);
 }
 
@@ -529,8 +632,12 @@ static void set_status(struct daemon *d, json_t *body, const char *status,
     struct job_doc_error err;
     if (job_doc_parse(copy, d->zones, created, &parsed, &err) < 0) {
         reply_error(resp, -EINVAL, "%s", err.message);
-    } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0) {
-        activate(d, parsed, daemon_now_ms());
+    } else if (store_update(d, parsed, STORE_VERSION_ANY, resp) == 0 &&
+               announce_and_activate(d, parsed,
+                                     strcmp(status, "PAUSED") == 0 ? EVENTS_JOB_PAUSED
+                                                                   : EVENTS_JOB_RESUMED,
+                                     daemon_now_ms(), resp)) {
+        api_graph_after_put(d, id);
         reply_json(resp, 200, json_pack("{so}", "job", job_reply(d, id)));
     }
     job_doc_free(parsed);
@@ -598,6 +705,14 @@ static void preview_schedule(struct daemon *d, json_t *body, struct http_respons
     job_doc_free(doc);
 }
 
+/* ---- jobs folder -------------------------------------------------------- */
+
+static void get_jobs_dir_status(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    (void)body;
+    reply_json(resp, 200, jobsdir_status(d->jobsdir));
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 typedef void (*rpc_handler)(struct daemon *d, json_t *body, struct http_response *resp);
@@ -618,6 +733,14 @@ static const struct route {
     {"PauseJob", pause_job, true},
     {"ResumeJob", resume_job, true},
     {"PreviewSchedule", preview_schedule, false},
+    {"GetJobsDirStatus", get_jobs_dir_status, false},
+    {"CreateToken", api_create_token, true},
+    {"ListTokens", api_list_tokens, false},
+    {"RevokeToken", api_revoke_token, true},
+    {"ListAuditLog", api_list_audit_log, false},
+    {"GetJobGraph", get_job_graph, false},
+    {"ApplyJobs", apply_jobs, true},
+    {"ListJobDecisions", list_job_decisions, false},
     /* patterns and orchestration: src/patterns/patterns.h */
     {"RegisterPattern", patterns_api_register, true},
     {"ListPatterns", patterns_api_list, false},
@@ -644,7 +767,7 @@ void api_reply_error(struct http_response *resp, int error, const char *fmt, ...
     reply_error(resp, error, "%s", message);
 }
 
-void api_call(struct daemon *d, const char *method, json_t *body, struct http_response *resp)
+void api_invoke(struct daemon *d, const char *method, json_t *body, struct http_response *resp)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
         if (strcmp(routes[i].method, method) == 0) {
@@ -654,29 +777,17 @@ void api_call(struct daemon *d, const char *method, json_t *body, struct http_re
     reply_error(resp, -ENOSYS, "unknown method '%s'", method);
 }
 
-static bool authorized(struct daemon *d, const struct http_request *req)
-{
-    const char *token = d->config.admin_token;
-    if (!token || !*token)
-        return true;
-    const char *header = http_request_header(req, "Authorization");
-    if (!header || strncmp(header, "Bearer ", 7) != 0)
-        return false;
-    const char *given = header + 7;
-    size_t a = strlen(given), b = strlen(token);
-    unsigned char diff = (unsigned char)(a != b);
-    for (size_t i = 0; i < a && i < b; i++)
-        diff |= (unsigned char)(given[i] ^ token[i]); /* no early exit: timing */
-    return diff == 0;
-}
-
 void api_handle(struct daemon *d, const struct http_request *req, struct http_response *resp)
 {
     const char *path = http_request_path(req), *method = http_request_method(req);
-    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
-        reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
+    if (api_ops_handle(d, method, path, resp))
         return;
-    }
+    /* The event streams authenticate through the authorizer daemon_init()
+     * installs (api_auth_events_authorizer()). */
+    if (events_http(d->events, req, resp))
+        return;
+    if (ui_static_serve(req, resp))
+        return;
     if (strncmp(path, RPC_PREFIX, strlen(RPC_PREFIX)) != 0) {
         reply_error(resp, -ENOSYS, "no route %s %s", method, path);
         return;
@@ -697,10 +808,9 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
                              "RPC methods take POST with a JSON body"));
         return;
     }
-    if (!authorized(d, req)) {
-        reply_error(resp, -EACCES, "missing or invalid bearer token (Authorization: Bearer ...)");
+    struct api_call call = {.method = route->method, .mutates = route->mutates};
+    if (api_call_authenticate(d, req, &call, resp) < 0)
         return;
-    }
     size_t len;
     const char *text = http_request_body(req, &len);
     json_error_t jerr;
@@ -710,6 +820,24 @@ void api_handle(struct daemon *d, const struct http_request *req, struct http_re
         json_decref(body);
         return;
     }
-    route->handler(d, body, resp);
+    if (api_call_begin(d, &call, body, resp) == 0)
+        route->handler(d, body, resp);
+    api_call_end(d, &call, resp);
     json_decref(body);
+}
+
+size_t api_route_count(void)
+{
+    return G_N_ELEMENTS(routes);
+}
+
+const char *api_route_name(size_t i, bool *ret_mutates)
+{
+    *ret_mutates = routes[i].mutates;
+    return routes[i].method;
+}
+
+void api_reply_errno(struct http_response *resp, int error, const char *message)
+{
+    reply_error(resp, error, "%s", message);
 }

@@ -26,6 +26,6 @@ void api_reply_error(struct http_response *resp, int error, const char *fmt, ...
 
 /* Call RPC METHOD with BODY (borrowed) as if a client had: RESP gets the
  * answer (free RESP->body).  For re-rendering the jobs of a pattern. */
-void api_call(struct daemon *d, const char *method, json_t *body, struct http_response *resp);
+void api_invoke(struct daemon *d, const char *method, json_t *body, struct http_response *resp);
 
 #endif

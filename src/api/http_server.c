@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -26,6 +27,10 @@
 
 struct http_server {
     uv_loop_t *loop;
+    GHashTable *pending;  /* struct pending_upgrade *: 101 queued, socket not handed over yet */
+    GHashTable *upgraded; /* struct http_upgraded *: sockets handed over */
+    GHashTable *streams;  /* struct http_stream *: streamed responses */
+    bool closing;
     struct MHD_Daemon *mhd;
     uv_poll_t poll;
     uv_timer_t timer;
@@ -42,6 +47,27 @@ struct http_request {
     const char *path;
     GString *body;
     bool too_large;
+};
+
+struct pending_upgrade {
+    struct http_server *server;
+    const struct http_upgrade_ops *ops;
+    void *ctx;
+};
+
+struct http_upgraded {
+    struct http_server *server;
+    struct MHD_UpgradeResponseHandle *urh;
+    const struct http_upgrade_ops *ops;
+    void *ctx;
+};
+
+struct http_stream {
+    struct http_server *server;
+    struct MHD_Connection *conn;
+    const struct http_stream_ops *ops;
+    void *ctx;
+    bool suspended;
 };
 
 const char *http_request_method(const struct http_request *req)
@@ -70,18 +96,142 @@ const char *http_request_query(const struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+static void kick(struct http_server *server);
+static void free_tables(struct http_server *server);
+
+/* ---- upgrades ------------------------------------------------------------ */
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+    (void)conn, (void)con_cls;
+    struct pending_upgrade *pending = cls;
+    struct http_server *server = pending->server;
+    g_hash_table_remove(server->pending, pending);
+    struct http_upgraded *up = g_new0(struct http_upgraded, 1);
+    *up = (struct http_upgraded){server, urh, pending->ops, pending->ctx};
+    g_free(pending);
+    int flags = fcntl(sock, F_GETFL);
+    fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+    g_hash_table_add(server->upgraded, up);
+    up->ops->upgraded(up->ctx, up, sock, extra, extra_len);
+    if (server->closing)
+        up->ops->shutdown(up->ctx);
+}
+
+void http_upgraded_close(struct http_upgraded *up)
+{
+    struct http_server *server = up->server;
+    g_hash_table_remove(server->upgraded, up);
+    MHD_upgrade_action(up->urh, MHD_UPGRADE_ACTION_CLOSE);
+    g_free(up);
+    if (!server->closing)
+        kick(server); /* MHD finishes the connection on its next run */
+}
+
+static struct MHD_Response *upgrade_response(struct http_server *server, struct http_response *resp)
+{
+    struct pending_upgrade *pending = g_new(struct pending_upgrade, 1);
+    *pending = (struct pending_upgrade){server, resp->upgrade, resp->ctx};
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, pending);
     if (!r) {
+        resp->upgrade->abandon(resp->ctx);
+        g_free(pending);
+        return NULL;
+    }
+    g_hash_table_add(server->pending, pending);
+    return r;
+}
+
+/* ---- streams ------------------------------------------------------------- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct http_stream *stream = cls;
+    if (stream->server->closing)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    ssize_t n = stream->ops->read(stream->ctx, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n == 0) {
+        /* Park the connection: MHD would otherwise poll the reader in a loop. */
+        stream->suspended = true;
+        MHD_suspend_connection(stream->conn);
+    }
+    return n;
+}
+
+static void stream_free(void *cls)
+{
+    struct http_stream *stream = cls;
+    g_hash_table_remove(stream->server->streams, stream);
+    stream->ops->closed(stream->ctx);
+    g_free(stream);
+}
+
+void http_stream_wake(struct http_stream *stream)
+{
+    if (!stream->suspended)
+        return;
+    stream->suspended = false;
+    MHD_resume_connection(stream->conn);
+    kick(stream->server);
+}
+
+void http_stream_set_timeout(struct http_stream *stream, unsigned seconds)
+{
+    MHD_set_connection_option(stream->conn, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
+}
+
+static struct MHD_Response *stream_response(struct http_server *server, struct MHD_Connection *conn,
+                                            struct http_response *resp)
+{
+    struct http_stream *stream = g_new0(struct http_stream, 1);
+    *stream = (struct http_stream){server, conn, resp->stream, resp->ctx, false};
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                               stream_read, stream, stream_free);
+    if (!r) {
+        resp->stream->closed(resp->ctx);
+        g_free(stream);
+        return NULL;
+    }
+    g_hash_table_add(server->streams, stream);
+    resp->stream->bind(resp->ctx, stream);
+    /* A stream is quiet between events; its source sends keep-alives. */
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
+    return r;
+}
+
+static enum MHD_Result send_response(struct http_server *server, struct MHD_Connection *conn,
+                                     struct http_response *resp)
+{
+    struct MHD_Response *r;
+    if (resp->upgrade) {
         free(resp->body);
+        r = upgrade_response(server, resp);
+    } else if (resp->stream) {
+        free(resp->body);
+        r = stream_response(server, conn, resp);
+    } else {
+        r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+        if (!r)
+            free(resp->body);
+    }
+    if (!r) {
+        g_strfreev(resp->headers);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            resp->content_type ? resp->content_type : "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+    if (!resp->upgrade)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type ? resp->content_type : "application/json");
+    MHD_add_response_header(r, "Cache-Control",
+                            resp->cache_control ? resp->cache_control : "no-store");
+    for (char **h = resp->headers; h && h[0] && h[1]; h += 2)
+        MHD_add_response_header(r, h[0], h[1]);
+    g_strfreev(resp->headers);
+    enum MHD_Result ok = MHD_queue_response(
+        conn, resp->upgrade ? MHD_HTTP_SWITCHING_PROTOCOLS : (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ok;
 }
@@ -100,7 +250,7 @@ static enum MHD_Result refuse_too_large(struct http_server *server, struct MHD_C
     char message[96];
     snprintf(message, sizeof(message), "request body is larger than %zu bytes", server->max_body);
     json_error(&resp, 413, "payload_too_large", message);
-    return send_response(conn, &resp);
+    return send_response(server, conn, &resp);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -139,7 +289,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return refuse_too_large(server, conn);
     struct http_response resp = {.status = 200};
     server->handler(server->ctx, req, &resp);
-    return send_response(conn, &resp);
+    return send_response(server, conn, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -173,6 +323,12 @@ static void on_timer(uv_timer_t *timer)
     run_mhd(timer->data);
 }
 
+/* Run MHD on the next loop iteration, e.g. after a close. */
+static void kick(struct http_server *server)
+{
+    uv_timer_start(&server->timer, on_timer, 0, 0);
+}
+
 /* MHD must run again within its timeout even when no descriptor is ready. */
 static void arm_timer(struct http_server *server)
 {
@@ -197,9 +353,12 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *config,
     server->handler = handler;
     server->ctx = ctx;
     server->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
+    server->pending = g_hash_table_new(NULL, NULL);
+    server->upgraded = g_hash_table_new(NULL, NULL);
+    server->streams = g_hash_table_new(NULL, NULL);
     server->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_CONNECTION_LIMIT,
+        MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request,
+        server, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(config->max_connections ? config->max_connections : DEFAULT_MAX_CONNECTIONS),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->idle_timeout_s ? config->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S),
@@ -209,6 +368,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *config,
     if (!server->mhd) {
         snprintf(err, err_size, "cannot listen on %s:%d (address in use?)",
                  config->host ? config->host : "127.0.0.1", config->port);
+        free_tables(server);
         g_free(server);
         return -EADDRINUSE;
     }
@@ -230,11 +390,49 @@ int http_server_port(const struct http_server *server)
     return server->port;
 }
 
+static void free_tables(struct http_server *server)
+{
+    g_hash_table_destroy(server->pending);
+    g_hash_table_destroy(server->upgraded);
+    g_hash_table_destroy(server->streams);
+}
+
 static void on_handle_closed(uv_handle_t *handle)
 {
     struct http_server *server = handle->data;
-    if (--server->open_handles == 0)
+    if (--server->open_handles == 0) {
+        free_tables(server);
         g_free(server);
+    }
+}
+
+/* MHD refuses to stop with parked or upgraded connections: end them first. */
+static void end_long_connections(struct http_server *server)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, server->streams);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        struct http_stream *stream = key;
+        if (stream->suspended) {
+            stream->suspended = false;
+            MHD_resume_connection(stream->conn);
+        }
+    }
+    GList *ups = g_hash_table_get_keys(server->upgraded);
+    for (GList *l = ups; l; l = l->next) {
+        struct http_upgraded *up = l->data;
+        up->ops->shutdown(up->ctx); /* calls http_upgraded_close() */
+    }
+    g_list_free(ups);
+    MHD_run(server->mhd);
+    g_hash_table_iter_init(&it, server->pending);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        struct pending_upgrade *pending = key;
+        pending->ops->abandon(pending->ctx);
+        g_free(pending);
+        g_hash_table_iter_remove(&it);
+    }
 }
 
 void http_server_close(struct http_server *server)
@@ -242,6 +440,8 @@ void http_server_close(struct http_server *server)
     if (!server)
         return;
     uv_poll_stop(&server->poll);
+    server->closing = true;
+    end_long_connections(server);
     MHD_stop_daemon(server->mhd);
     server->mhd = NULL;
     uv_close((uv_handle_t *)&server->poll, on_handle_closed);

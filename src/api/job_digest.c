@@ -14,7 +14,7 @@
 #include "cron/cron.h"
 
 #define DIGEST_MAGIC   0x4a /* 'J' */
-#define DIGEST_VERSION 1
+#define DIGEST_VERSION 2
 
 /* ---- writing -------------------------------------------------------------- */
 
@@ -73,6 +73,10 @@ GByteArray *job_digest_encode(const struct job_doc *doc)
         put_u64(out, (uint64_t)numbers[i]);
     put_f64(out, s->retry.multiplier);
     put_f64(out, s->retry.randomization_factor);
+    put_u64(out, (uint64_t)s->dependency_timeout_ms);
+    put_u64(out, s->dep_count);
+    for (size_t i = 0; i < s->dep_count; i++)
+        put_text(out, s->deps[i]);
     put_text(out, doc->schedule_text);
     put_text(out, doc->zone_name);
     put_text(out, doc->executor_text);
@@ -144,6 +148,7 @@ void job_digest_decoder_init(struct job_digest_decoder *dec, struct tz_cache *zo
     dec->zones = zones;
     dec->exprs =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)cron_expr_free);
+    dec->deps = g_ptr_array_new();
 }
 
 void job_digest_decoder_clear(struct job_digest_decoder *dec)
@@ -151,6 +156,9 @@ void job_digest_decoder_clear(struct job_digest_decoder *dec)
     if (dec->exprs)
         g_hash_table_destroy(dec->exprs);
     dec->exprs = NULL;
+    if (dec->deps)
+        g_ptr_array_free(dec->deps, TRUE);
+    dec->deps = NULL;
 }
 
 /* The parsed expression of TEXT, shared: a new reference, or NULL. */
@@ -185,9 +193,30 @@ static int decode_policies(struct reader *r, struct sched_job_spec *s)
     s->retry.max_elapsed_ms = (int64_t)get_u64(r);
     s->retry.multiplier = get_f64(r);
     s->retry.randomization_factor = get_f64(r);
+    s->dependency_timeout_ms = (int64_t)get_u64(r);
     struct sched_retry_policy_error err;
     if (r->bad || sched_retry_policy_check(&s->retry, &err) < 0)
         return -EINVAL;
+    return 0;
+}
+
+/* The dependency ids, in place, listed in the decoder's scratch array (valid
+ * until the next decode). */
+static int decode_deps(struct job_digest_decoder *dec, struct reader *r, struct sched_job_spec *s)
+{
+    uint64_t count = get_u64(r);
+    if (r->bad || count > r->left / 9) /* each id takes at least 9 bytes */
+        return -EINVAL;
+    g_ptr_array_set_size(dec->deps, 0);
+    for (uint64_t i = 0; i < count; i++) {
+        const char *id = get_text(r);
+        if (!id)
+            return -EINVAL;
+        g_ptr_array_add(dec->deps, (gpointer)id);
+    }
+    g_ptr_array_add(dec->deps, NULL);
+    s->deps = (const char *const *)dec->deps->pdata;
+    s->dep_count = (size_t)count;
     return 0;
 }
 
@@ -197,7 +226,7 @@ int job_digest_decode(struct job_digest_decoder *dec, const char *id, const void
     struct reader r = {data, len, false};
     struct sched_job_spec s = {.id = id};
     if (!data || get_u8(&r, 256) != DIGEST_MAGIC || get_u8(&r, 256) != DIGEST_VERSION ||
-        decode_policies(&r, &s) < 0)
+        decode_policies(&r, &s) < 0 || decode_deps(dec, &r, &s) < 0)
         return -EINVAL;
     const char *schedule = get_text(&r), *zone = get_text(&r);
     s.executor = get_text(&r);

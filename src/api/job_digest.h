@@ -31,6 +31,7 @@ GByteArray *job_digest_encode(const struct job_doc *doc);
 struct job_digest_decoder {
     struct tz_cache *zones;
     GHashTable *exprs; /* text -> struct cron_expr * (one reference each) */
+    GPtrArray *deps;   /* scratch: the last decoded spec's dependency ids */
 };
 
 void job_digest_decoder_init(struct job_digest_decoder *dec, struct tz_cache *zones);
@@ -38,7 +39,9 @@ void job_digest_decoder_clear(struct job_digest_decoder *dec);
 
 /* Decode the LEN bytes at DATA into SPEC for job ID.  On success SPEC holds a
  * reference to its expression (sched_job_put() takes it), borrows its zone
- * from the decoder's cache and its executor text from DATA.  Returns 0, or
+ * from the decoder's cache, its executor text and dependency ids from DATA
+ * (the list of ids from the decoder, until its next decode).  baseline_ms is
+ * left 0: the caller sets it (the job's creation).  Returns 0, or
  * -EINVAL when DATA is not a digest this build can read (SPEC untouched). */
 int job_digest_decode(struct job_digest_decoder *dec, const char *id, const void *data, size_t len,
                       struct sched_job_spec *spec);

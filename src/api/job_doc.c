@@ -348,9 +348,21 @@ static int check_schedule(struct job_doc *doc, struct tz_cache *zones, int64_t n
         return fail(err, "%sdependencies: must be an array of job ids", path);
     json_array_foreach(deps, i, dep)
     {
-        if (!json_is_string(dep))
+        if (!json_is_string(dep) || json_string_length(dep) == 0)
             return fail(err, "%sdependencies[%zu]: must be a job id string", path, i);
+        if (strcmp(json_string_value(dep), doc->id) == 0)
+            return fail(err, "%sdependencies[%zu]: a job cannot depend on itself (cycle %s -> %s)",
+                        path, i, doc->id, doc->id);
     }
+    /* The core copies the ids; these point into the document. */
+    doc->dep_count = json_array_size(deps);
+    doc->deps = g_new0(const char *, doc->dep_count + 1);
+    json_array_foreach(deps, i, dep) doc->deps[i] = json_string_value(dep);
+    doc->spec.deps = doc->deps;
+    doc->spec.dep_count = doc->dep_count;
+    if ((r = opt_duration(sched, "dependency_timeout", path, 0, &doc->spec.dependency_timeout_ms,
+                          err)) < 0)
+        return r;
     if ((r = check_retry(sched, &doc->spec.retry, err)) < 0 ||
         (r = check_policies(sched, &doc->spec, err)) < 0)
         return r;
@@ -409,6 +421,7 @@ int job_doc_parse(json_t *job, struct tz_cache *zones, int64_t now_ms, struct jo
     }
     doc->spec.id = doc->id;
     doc->spec.executor = doc->executor_text;
+    doc->spec.baseline_ms = now_ms; /* dependencies count from the job's creation */
     doc->spec.paused = strcmp(doc->status, "ACTIVE") != 0;
     *ret_doc = doc;
     return 0;
@@ -429,5 +442,6 @@ void job_doc_free(struct job_doc *doc)
     g_free(doc->zone_name);
     free(doc->executor_text);
     json_decref(doc->json);
+    g_free(doc->deps);
     g_free(doc);
 }

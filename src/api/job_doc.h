@@ -42,6 +42,8 @@ struct job_doc {
     char *schedule_text; /* the cron text, "@every <interval>", or NULL */
     char *zone_name;     /* the zone spec.zone was resolved from, or NULL */
     char *executor_text; /* compact JSON of `executor` (spec.executor), or NULL */
+    const char **deps;   /* metadata.scheduling.dependencies, into json */
+    size_t dep_count;
 };
 
 /* Validate JOB (borrowed) into a new doc.  ZONES resolves time zones; NOW_MS

@@ -21,10 +21,18 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/api_auth.h"
 #include "api/job_digest.h"
+#include "api/api_graph.h"
+#include "graph/graph.h"
 #include "api/job_doc.h"
+#include "auth/auth.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "ops/notify.h"
 #include "base/timefmt.h"
 #include "patterns/patterns.h"
+#include "jobsdir/jobsdir.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000
 #define TASK_STOP_GRACE_MS    5000
@@ -33,11 +41,6 @@
  * time even when a burst of them is due at once (sched_config.lookahead_ms). */
 #define LOOKAHEAD_MS 5000
 #define SLOW_PASS_MS 100
-
-/* Run ids key the daemon's tables as pointers, not as allocated copies: a
- * burst of 100,000 starts is that many fewer allocations. */
-#define RUN_KEY(id) GSIZE_TO_POINTER((gsize)(id))
-_Static_assert(sizeof(gsize) >= sizeof(uint64_t), "run ids must fit in a pointer");
 
 struct run_result {
     bool has_exit_code;
@@ -71,7 +74,7 @@ struct interrupted {
 
 static void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Structured log line on stderr: `level=info msg="..."`. */
+/* Structured log line on stderr (src/ops/log.h: JSON or text). */
 static void log_line(const char *level, const char *fmt, ...)
 {
     char text[1024];
@@ -79,9 +82,7 @@ static void log_line(const char *level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    char at[TIMEFMT_RFC3339_SIZE];
-    fprintf(stderr, "time=%s level=%s msg=\"%s\"\n",
-            timefmt_rfc3339_format(daemon_now_ms() / 1000, at), level, text);
+    log_write(level, daemon_now_ms(), NULL, "%s", text);
 }
 
 int64_t daemon_now_ms(void)
@@ -118,6 +119,8 @@ static const char *trigger_text(enum sched_trigger trigger)
 {
     if (trigger == SCHED_TRIGGER_SCHEDULE)
         return STORE_TRIGGER_SCHEDULE;
+    if (trigger == SCHED_TRIGGER_DEPENDENCY)
+        return "dependency";
     return trigger == SCHED_TRIGGER_RECOVERY ? "recovery" : "manual";
 }
 
@@ -137,7 +140,7 @@ static struct store_run store_view(struct daemon *d, const struct sched_run *run
         .has_exit_code = r && r->has_exit_code,
         .exit_code = r ? r->exit_code : 0,
         .output = r ? r->output : NULL,
-        .error = r ? r->error : NULL,
+        .error = r && r->error ? r->error : run->reason,
     };
     /* An orchestrated run carries its correlation id and trigger (src/patterns). */
     patterns_run_fill(d->patterns, run, !g_hash_table_contains(d->stored, RUN_KEY(run->id)), &view);
@@ -464,6 +467,13 @@ static void launch(struct daemon *d, struct sched_run *run)
     }
 }
 
+/* The schedule lag metric: how late a scheduled run's first attempt starts. */
+static void observe_lag(const struct sched_run *run)
+{
+    if (run->trigger == SCHED_TRIGGER_SCHEDULE && run->attempt <= 1 && run->started_at_ms > 0)
+        metrics_schedule_lag_observe((double)(run->started_at_ms - run->scheduled_at_ms) / 1000.0);
+}
+
 static void hook_run_start(void *ctx, struct sched_run *run)
 {
     struct daemon *d = ctx;
@@ -481,10 +491,12 @@ static void hook_run_start(void *ctx, struct sched_run *run)
         /* Start first, write after: a burst of runs due at once all start
          * within their second, and their RUNNING states share one commit. */
         run->started_at_ms = daemon_now_ms(); /* the executor's start, not the pass's */
+        observe_lag(run);
         launch(d, run);
         g_array_append_val(d->to_record, run->id);
         return;
     }
+    observe_lag(run);
     int r = record_run(d, run);
     if (r < 0) {
         /* Never run what is not recorded: the slot already ran (before a
@@ -494,6 +506,7 @@ static void hook_run_start(void *ctx, struct sched_run *run)
                                   : "the run could not be recorded in the store");
         return;
     }
+    events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
     if (d->batch && !written) {
         /* Group commit: the executor starts once the batch holding its record
          * is committed (batch_commit()), never before. */
@@ -537,9 +550,16 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
     if (!skipped_slot)
         record_run(d, run);
     patterns_run_changed(d->patterns, run);
+    events_run(d->events, false, run->job_id, sched_run_status_to_string(run->status), run->id,
+               run->attempt, NULL);
     if (sched_run_status_is_final(run->status)) {
-        log_line("info", "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
-                 run->job_id, sched_run_status_to_string(run->status), run->attempt);
+        const char *status = sched_run_status_to_string(run->status);
+        metrics_run_finished(status);
+        log_write("info", daemon_now_ms(),
+                  json_pack("{sI ss ss si}", "run_id", (json_int_t)run->id, "job_id", run->job_id,
+                            "status", status, "attempts", run->attempt),
+                  "run %llu of %s ended %s after %d attempt(s)", (unsigned long long)run->id,
+                  run->job_id, status, run->attempt);
         g_hash_table_remove(d->results, RUN_KEY(run->id));
         g_hash_table_remove(d->stored, RUN_KEY(run->id));
     }
@@ -554,6 +574,7 @@ struct later_decision {
 static void later_decision_free(struct later_decision *later)
 {
     g_free((char *)later->decision.job_id);
+    g_free((char *)later->decision.reason);
     g_free(later);
 }
 
@@ -567,8 +588,10 @@ static void write_decision(struct daemon *d, const struct sched_decision *decisi
         .count = (int64_t)decision->count,
         .run_id = decision->run_id,
         .at_ms = at_ms,
+        .reason = decision->reason,
     };
     store_decision_insert(d->store, &rec, NULL, NULL);
+    events_decision(d->events, decision->job_id, rec.kind, decision->first_slot_ms);
 }
 
 static void hook_decision(void *ctx, const struct sched_decision *decision)
@@ -582,6 +605,7 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
     struct later_decision *later = g_new(struct later_decision, 1);
     later->decision = *decision;
     later->decision.job_id = g_strdup(decision->job_id);
+    later->decision.reason = g_strdup(decision->reason);
     later->at_ms = daemon_now_ms();
     g_ptr_array_add(d->decisions, later);
 }
@@ -602,8 +626,10 @@ static void write_deferred(struct daemon *d)
 {
     for (guint i = 0; i < d->to_record->len; i++) {
         struct sched_run *run = sched_run_find(d->sched, g_array_index(d->to_record, uint64_t, i));
-        if (run) /* else it ended in the pass, and its end is recorded */
-            record_run(d, run);
+        if (!run) /* it ended in the pass, and its end is recorded */
+            continue;
+        record_run(d, run);
+        events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
     }
     g_array_set_size(d->to_record, 0);
     for (guint i = 0; i < d->decisions->len; i++) {
@@ -631,7 +657,9 @@ static void batch_commit(struct daemon *d)
     write_deferred(d);
     d->batch = false;
     struct store_error err = {0};
+    gint64 commit_start = g_get_monotonic_time();
     bool ok = store_commit(d->store, &err) == 0;
+    metrics_store_latency_observe((double)(g_get_monotonic_time() - commit_start) / 1e6);
     if (!ok) {
         log_line("error", "cannot commit %u run records: %s", d->to_start->len, err.message);
         forget_uncommitted(d);
@@ -795,6 +823,8 @@ static int load_job(const struct store_job *job, void *userdata)
     spec.resume_after_ms = job->has_last_slot && job->last_slot_ms > job->updated_at_ms
                                ? job->last_slot_ms
                                : job->updated_at_ms;
+    spec.baseline_ms = job->created_at_ms; /* dependencies count from its creation */
+    api_graph_load_job(l->d, job->id, spec.deps, spec.dep_count);
     sched_job_put(l->d->sched, &spec, l->now_ms);
     job_doc_free(doc);
     l->loaded++;
@@ -847,6 +877,9 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
     }
     log_line("info", "loaded %u jobs (%u from their documents, %u invalid)", loader.loaded,
              loader.from_document, loader.invalid);
+    int waiting = api_graph_load_finish(d, now);
+    if (waiting > 0)
+        log_line("info", "%d run(s) WAITING for dependencies resume waiting", waiting);
     d->in_sched = true;
     recover_runs(d, interrupted, now);
     d->in_sched = false;
@@ -930,6 +963,8 @@ static void on_signal(uv_signal_t *signal, int signum)
     log_line("info", "signal %d: stopping (running attempts get %lld ms)", signum,
              (long long)d->config.stop_grace_ms);
     d->stopping = true;
+    notify_send("STOPPING=1");
+    events_stop(d->events);
     http_server_close(d->http);
     d->http = NULL;
     uv_timer_stop(&d->wakeup);
@@ -967,6 +1002,26 @@ static int lock_data_dir(struct daemon *d, char *err, size_t err_size)
     return r;
 }
 
+/* Without OVSCHED_ADMIN_TOKEN the first start makes an admin token and
+ * writes it to DATA/admin-token (0600); say where, never what. */
+static int bootstrap_admin_token(struct daemon *d, char *err, size_t err_size)
+{
+    char *path = NULL;
+    bool generated = false;
+    int r = auth_bootstrap(d->store, d->config.data_dir, d->config.admin_token, daemon_now_ms(),
+                           &path, &generated, err, err_size);
+    if (r < 0)
+        return r;
+    if (path)
+        log_write("info", daemon_now_ms(),
+                  json_pack("{ss sb}", "path", path, "generated", generated),
+                  "%s admin token is in %s (mode 0600)", generated ? "a new" : "the", path);
+    else if (d->config.admin_token && *d->config.admin_token)
+        log_line("info", "admin token: OVSCHED_ADMIN_TOKEN");
+    g_free(path);
+    return 0;
+}
+
 static int daemon_init(struct daemon *d, char *err, size_t err_size)
 {
     int r = lock_data_dir(d, err, err_size);
@@ -994,6 +1049,7 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
                                 hook_run_discard};
     d->sched = sched_new(&sc, &hooks);
     d->zones = tz_cache_new();
+    d->graph = graph_new();
     d->tasks = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->results =
         g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)result_free);
@@ -1016,9 +1072,14 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         snprintf(err, err_size, "cannot start the http executor");
         return r;
     }
+    if ((r = events_new(&d->loop, d->store, &d->config.events, &d->events, err, err_size)) < 0)
+        return r;
+    events_set_authorizer(d->events, api_auth_events_authorizer, d);
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
+        return r;
+    if ((r = bootstrap_admin_token(d, err, err_size)) < 0)
         return r;
     if (!(d->patterns = patterns_new(d, d->config.nexus_url))) {
         snprintf(err, err_size, "out of memory");
@@ -1026,8 +1087,15 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     }
     if ((r = load_state(d, err, err_size)) < 0)
         return r;
-    if ((r = patterns_start(d->patterns, d->config.redis_ingest_url, d->config.redis_ingest_channel,
-                            err, err_size)) < 0)
+    /* trigger_on events from Redis: --redis-ingest, else the --redis of the
+     * event sink (on its own channel, so our own events never come back). */
+    const char *ingest = d->config.redis_ingest_url ? d->config.redis_ingest_url
+                                                    : d->config.events.redis_url;
+    if ((r = patterns_start(d->patterns, ingest, d->config.redis_ingest_channel, err, err_size)) <
+        0)
+        return r;
+    if (d->jobs_dir_path &&
+        (r = jobsdir_start(d, d->jobs_dir_path, &d->jobsdir, err, err_size)) < 0)
         return r;
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
@@ -1043,15 +1111,18 @@ static void daemon_release(struct daemon *d)
         /* Close what is still open (an error path): handles first, memory after. */
         exec_http_free(d->http_exec);
         d->http_exec = NULL;
+        events_stop(d->events);
         http_server_close(d->http);
         uv_walk(&d->loop, close_walk, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
         uv_loop_close(&d->loop);
     }
     patterns_free(d->patterns);
+    events_free(d->events);
     sched_free(d->sched);
     store_close(d->store);
     tz_cache_free(d->zones);
+    graph_free(d->graph);
     if (d->tasks)
         g_hash_table_destroy(d->tasks);
     if (d->results)
@@ -1071,6 +1142,7 @@ static void daemon_release(struct daemon *d)
     if (d->to_start)
         g_array_free(d->to_start, TRUE);
     g_free(d->groups_path);
+    jobsdir_free(d->jobsdir);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the lock */
     g_queue_clear_full(&d->deferred, g_free);
@@ -1101,16 +1173,21 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"nexus-url", required_argument, NULL, 'n'},
         {"redis-ingest", required_argument, NULL, 'R'},
         {"redis-ingest-channel", required_argument, NULL, 'C'},
+        {"log-format", required_argument, NULL, 'f'},
+        {"jobs-dir", required_argument, NULL, 'j'},
+        EVENTS_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"),
+        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), {0},
         NULL,        NULL, NULL};
-    char *listen_host = NULL;
+    char *listen_host = NULL, err[512] = "";
+    enum log_format log_format;
     int c;
     optind = 1;
+    d->config.events.bench_trigger = getenv("OVSCHED_EVENTS_BENCH") != NULL;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == 'l' && parse_listen(optarg, &d->config) == 0) {
             listen_host = (char *)d->config.listen_host;
@@ -1124,19 +1201,28 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             d->config.redis_ingest_url = optarg;
         } else if (c == 'C') {
             d->config.redis_ingest_channel = optarg;
+        } else if (c == 'f' && log_format_from_string(optarg, &log_format) == 0) {
+            log_set_format(log_format);
+        } else if (c == 'j') {
+            d->jobs_dir_path = optarg;
+        } else if (c >= EVENTS_OPT_FIRST &&
+                   events_config_option(&d->config.events, c, optarg, err, sizeof(err)) == 0) {
+            continue;
         } else {
+            if (*err)
+                fprintf(stderr, "ovsched: %s\n", err);
             fprintf(stderr,
                     "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
-                    "[--max-in-flight N] [--nexus-url URL]\n"
-                    "       [--redis-ingest redis://HOST:PORT] [--redis-ingest-channel NAME]\n");
+                    "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text] " EVENTS_USAGE
+                    "\n       [--nexus-url URL] [--redis-ingest redis://HOST:PORT] "
+                    "[--redis-ingest-channel NAME]\n");
             g_free(d);
             return 2;
         }
     }
-    char err[512] = "";
     int r = daemon_init(d, err, sizeof(err));
     if (r < 0) {
-        fprintf(stderr, "ovsched: %s\n", err);
+        log_write("error", daemon_now_ms(), NULL, "ovsched: %s", err);
         daemon_release(d);
         g_free(listen_host);
         g_free(d);
@@ -1145,6 +1231,10 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     fprintf(out, "ovsched: listening on http://%s:%d (data in %s)\n", d->config.listen_host,
             http_server_port(d->http), d->config.data_dir);
     fflush(out);
+    char ready[256];
+    snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on http://%s:%d",
+             d->config.listen_host, http_server_port(d->http));
+    notify_send(ready);
     daemon_settle(d);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     log_line("info", "stopped");

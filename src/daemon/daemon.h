@@ -23,20 +23,23 @@
 #include <uv.h>
 
 #include "api/http_server.h"
+#include "events/events.h"
 #include "exec/exec.h"
 #include "sched/sched.h"
 #include "store/store.h"
 #include "tz/tz.h"
 
 struct daemon_config {
-    const char *listen_host;      /* "127.0.0.1" */
-    int listen_port;              /* 0: ephemeral */
-    const char *data_dir;         /* "./data" */
-    int max_in_flight;            /* 0: no cap */
-    int64_t stop_grace_ms;        /* SIGTERM: how long running attempts may finish */
-    const char *admin_token;      /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    const char *listen_host; /* "127.0.0.1" */
+    int listen_port;         /* 0: ephemeral */
+    const char *data_dir;    /* "./data" */
+    int max_in_flight;       /* 0: no cap */
+    int64_t stop_grace_ms;   /* SIGTERM: how long running attempts may finish */
+    const char *admin_token; /* OVSCHED_ADMIN_TOKEN, or NULL: no auth yet */
+    /* --events-max, --events-max-age, --events-ping, --redis, --redis-channel */
+    struct events_config events;
     const char *nexus_url;        /* --nexus-url: patterns are also registered there; NULL: none */
-    const char *redis_ingest_url; /* --redis-ingest: trigger_on events from Redis; NULL: none */
+    const char *redis_ingest_url; /* --redis-ingest: trigger_on events from Redis; NULL: --redis */
     const char *redis_ingest_channel; /* --redis-ingest-channel; NULL: "ovsched.ingest" */
 };
 
@@ -47,9 +50,11 @@ struct daemon {
     struct sched *sched;
     struct tz_cache *zones;
     struct http_server *http;
+    struct events *events; /* the event log and its subscribers */
     struct exec_http *http_exec;
     uv_timer_t wakeup;
     uv_signal_t sigterm, sigint;
+    struct graph *graph;     /* dependency edges of the stored jobs (src/api/api_graph.c) */
     GHashTable *tasks;       /* run id -> struct exec_task *: attempts running */
     GHashTable *results;     /* run id -> struct run_result *: the last attempt's */
     GHashTable *stored;      /* run ids already inserted in the store */
@@ -69,7 +74,16 @@ struct daemon {
     char *exec_cache_text; /* the executor last parsed, and its JSON (executor_json()) */
     json_t *exec_cache_json;
     struct patterns *patterns; /* patterns and orchestration (src/patterns) */
+    /* the watched job folder (--jobs-dir): its path and state, or NULL */
+    const char *jobs_dir_path;
+    struct jobsdir *jobsdir;
 };
+
+/* Run ids key the daemon's tables of runs (tasks, results, stored, ...) as
+ * pointers, not as allocated copies: a burst of 100,000 starts is that many
+ * fewer allocations. */
+#define RUN_KEY(id) GSIZE_TO_POINTER((gsize)(id))
+_Static_assert(sizeof(gsize) >= sizeof(uint64_t), "run ids must fit in a pointer");
 
 /* Unix ms now. */
 int64_t daemon_now_ms(void);
@@ -94,7 +108,7 @@ void daemon_finish_pending(struct daemon *d);
 /* Go on with a stop that waited for something (see patterns_stop()). */
 void daemon_finish_stop(struct daemon *d);
 
-/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N]`. */
+/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N] [--jobs-dir DIR]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);
 
 #endif

@@ -462,7 +462,7 @@ static char *rerender_job(struct daemon *d, json_t *doc)
     json_decref(sched);
     json_t *body = json_pack("{so}", "job", job);
     struct http_response resp = {.status = 200};
-    api_call(d, "UpdateJob", body, &resp);
+    api_invoke(d, "UpdateJob", body, &resp);
     json_decref(body);
     char *error = NULL;
     if (resp.status != 200) {
@@ -619,7 +619,7 @@ static char *pattern_job(struct daemon *d, const char *pattern_id, json_t *param
         json_pack("{s{ss s{s{s{ss sO*}}}}}", "job", "id", id, "metadata", "service_specific",
                   "scheduler", "pattern_id", pattern_id, "parameters", params);
     struct http_response created = {.status = 200};
-    api_call(d, "CreateJob", body, &created);
+    api_invoke(d, "CreateJob", body, &created);
     json_decref(body);
     if (created.status != 200) {
         resp->status = created.status;

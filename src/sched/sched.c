@@ -44,7 +44,36 @@ struct sched_job {
     int64_t slot_ms;            /* the next slot, valid while timer is queued */
     struct sched_run *prepared; /* the run written ahead for slot_ms, or NULL */
     GList *runs;                /* runs not final, oldest first */
+    struct sched_job_dep *dep;  /* NULL until it takes part in a dependency */
 };
+
+/* What dependency gating needs of a job, allocated only for jobs that have
+ * dependencies or are one (a million independent jobs pay one pointer). */
+struct sched_job_dep {
+    char **deps; /* dependency ids (NULL-terminated), NULL: none */
+    int64_t dependency_timeout_ms;
+    int64_t baseline_us;       /* dependencies must complete after this (dep_now()) */
+    int64_t last_completed_us; /* when its latest COMPLETED run finished (dep_now()) */
+    bool has_last;
+    enum sched_run_status last_status;
+    int64_t last_finished_ms;
+};
+
+static const struct sched_job_dep no_dep;
+
+/* JOB's dependency state for reading: zeros when it has none. */
+static const struct sched_job_dep *rd(const struct sched_job *job)
+{
+    return job->dep ? job->dep : &no_dep;
+}
+
+/* JOB's dependency state for writing, allocated on first use. */
+static struct sched_job_dep *job_dep(struct sched_job *job)
+{
+    if (!job->dep)
+        job->dep = g_new0(struct sched_job_dep, 1);
+    return job->dep;
+}
 
 struct sched {
     struct sched_config config;
@@ -60,7 +89,25 @@ struct sched {
     uint64_t tie;
     int prepared_in_pass;
     uint64_t rng;
+    GHashTable *dependents; /* dependency id -> GPtrArray of dependent ids (owned) */
+    int64_t dep_clock;      /* the last dep_now() */
+    int cascade_depth;      /* guards the upstream-failure recursion */
 };
+
+/* The instant of a start or a completion for dependency gating: real time in
+ * microseconds, made strictly increasing, so a completion and a start in the
+ * same millisecond keep their order (Chronos: "finished after it started"). */
+static int64_t dep_now(struct sched *sched, int64_t now_ms)
+{
+    int64_t at = now_ms * 1000;
+    if (at <= sched->dep_clock)
+        at = sched->dep_clock + 1;
+    sched->dep_clock = at;
+    return at;
+}
+
+static void deps_after_end(struct sched *sched, const char *job_id, enum sched_run_status status,
+                           uint64_t run_id, int64_t now_ms);
 
 /* ---- string tables ---------------------------------------------------- */
 
@@ -79,6 +126,9 @@ static const char *const decision_names[] = {
     "skipped: deadline",
     "coalesced: misfire",
     "replaced",
+    "waiting: dependencies",
+    "skipped: dependency timeout",
+    "upstream failed",
 };
 
 static int lookup(const char *const *names, int count, const char *text)
@@ -138,13 +188,20 @@ static double random01(uint64_t *state)
     return (double)((*state * UINT64_C(2685821657736338717)) >> 11) / 9007199254740992.0;
 }
 
-static void decide(struct sched *sched, const char *job_id, enum sched_decision_kind kind,
-                   int64_t first_ms, int64_t last_ms, uint64_t count, uint64_t run_id)
+static void decide_why(struct sched *sched, const char *job_id, enum sched_decision_kind kind,
+                       int64_t first_ms, int64_t last_ms, uint64_t count, uint64_t run_id,
+                       const char *reason)
 {
     if (!sched->hooks.decision)
         return;
-    struct sched_decision d = {job_id, kind, first_ms, last_ms, count, run_id};
+    struct sched_decision d = {job_id, kind, first_ms, last_ms, count, run_id, reason};
     sched->hooks.decision(sched->hooks.ctx, &d);
+}
+
+static void decide(struct sched *sched, const char *job_id, enum sched_decision_kind kind,
+                   int64_t first_ms, int64_t last_ms, uint64_t count, uint64_t run_id)
+{
+    decide_why(sched, job_id, kind, first_ms, last_ms, count, run_id, NULL);
 }
 
 static void changed(struct sched *sched, struct sched_run *run)
@@ -165,6 +222,7 @@ static void run_free(struct sched_run *run)
     if (!run)
         return;
     g_free((char *)run->job_id);
+    g_free(run->reason);
     g_free(run);
 }
 
@@ -197,10 +255,25 @@ static void run_end(struct sched *sched, struct sched_run *run, enum sched_run_s
     run->status = status;
     run->finished_at_ms = now_ms;
     changed(sched, run);
-    if (run->job)
-        run->job->runs = g_list_remove(run->job->runs, run);
+    struct sched_job *job = run->job;
+    if (job) {
+        job->runs = g_list_remove(job->runs, run);
+        if (job->dep || g_hash_table_contains(sched->dependents, job->id)) {
+            struct sched_job_dep *dep = job_dep(job);
+            dep->has_last = true;
+            dep->last_status = status;
+            dep->last_finished_ms = now_ms;
+            if (status == SCHED_RUN_COMPLETED)
+                dep->last_completed_us = dep_now(sched, now_ms);
+        }
+    }
+    char *job_id = g_strdup(run->job_id);
+    uint64_t run_id = run->id;
     g_hash_table_steal(sched->runs, &run->id);
     run_free(run);
+    if (job)
+        deps_after_end(sched, job_id, status, run_id, now_ms);
+    g_free(job_id);
 }
 
 static void run_start_attempt(struct sched *sched, struct sched_run *run, int64_t now_ms)
@@ -279,6 +352,9 @@ static void job_free(struct sched_job *job)
     if (job->prepared)
         job->prepared->job = NULL;
     g_list_free(job->runs);
+    if (job->dep)
+        g_strfreev(job->dep->deps);
+    g_free(job->dep);
     cron_expr_free((struct cron_expr *)job->schedule.expr);
     g_free(job->executor);
     g_free(job->id);
@@ -347,9 +423,68 @@ static void job_prepare(struct sched *sched, struct sched_job *job, int64_t now_
     heap_update(&sched->job_timers, &job->timer, job->slot_ms, sched->tie++);
 }
 
+/* Add (or remove) JOB to the dependents lists of its dependencies. */
+static void deps_index(struct sched *sched, struct sched_job *job, bool add)
+{
+    for (char **dep = rd(job)->deps; dep && *dep; dep++) {
+        GPtrArray *list = g_hash_table_lookup(sched->dependents, *dep);
+        if (add && !list) {
+            list = g_ptr_array_new_with_free_func(g_free);
+            g_hash_table_insert(sched->dependents, g_strdup(*dep), list);
+        }
+        if (add) {
+            g_ptr_array_add(list, g_strdup(job->id));
+            continue;
+        }
+        for (guint i = 0; list && i < list->len; i++) {
+            if (strcmp(g_ptr_array_index(list, i), job->id) == 0) {
+                g_ptr_array_remove_index_fast(list, i);
+                break;
+            }
+        }
+        if (list && list->len == 0)
+            g_hash_table_remove(sched->dependents, *dep);
+    }
+}
+
+static bool job_is_time_gated(const struct sched_job *job)
+{
+    return job->schedule.expr || job->once_at_ms;
+}
+
+static bool dep_satisfied(const struct sched *sched, const struct sched_job *job, const char *dep)
+{
+    const struct sched_job *d = job_find(sched, dep);
+    return d && rd(d)->last_completed_us > rd(job)->baseline_us;
+}
+
+static bool deps_ready(const struct sched *sched, const struct sched_job *job)
+{
+    for (char **dep = rd(job)->deps; dep && *dep; dep++)
+        if (!dep_satisfied(sched, job, *dep))
+            return false;
+    return true;
+}
+
+/* "waiting for a, b to complete": the unsatisfied dependencies. */
+static char *deps_waiting_text(const struct sched *sched, const struct sched_job *job)
+{
+    GString *s = g_string_new("waiting for ");
+    bool first = true;
+    for (char **dep = rd(job)->deps; dep && *dep; dep++) {
+        if (dep_satisfied(sched, job, *dep))
+            continue;
+        g_string_append_printf(s, "%s%s", first ? "" : ", ", *dep);
+        first = false;
+    }
+    g_string_append(s, " to complete");
+    return g_string_free(s, FALSE);
+}
+
 int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_t now_ms)
 {
     struct sched_job *job = job_find(sched, spec->id);
+    bool existed = job != NULL;
     if (!job) {
         job = g_new0(struct sched_job, 1);
         job->id = g_strdup(spec->id);
@@ -374,6 +509,26 @@ int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_
     job->retry = spec->retry;
     g_free(job->executor);
     job->executor = g_strdup(spec->executor);
+    deps_index(sched, job, false);
+    if (spec->dep_count || job->dep) {
+        /* A job that gains its first dependencies by an edit waits for
+         * completions after the edit: its earlier runs were not tracked. */
+        int64_t baseline = spec->baseline_ms * 1000;
+        if ((existed && !job->dep) || (!existed && spec->baseline_ms >= now_ms))
+            baseline = dep_now(sched, now_ms); /* created or first gated now */
+        struct sched_job_dep *dep = job_dep(job);
+        g_strfreev(dep->deps);
+        dep->deps = NULL;
+        if (spec->dep_count) {
+            dep->deps = g_new0(char *, spec->dep_count + 1);
+            for (size_t i = 0; i < spec->dep_count; i++)
+                dep->deps[i] = g_strdup(spec->deps[i]);
+        }
+        dep->dependency_timeout_ms = spec->dependency_timeout_ms;
+        if (baseline > dep->baseline_us)
+            dep->baseline_us = baseline;
+    }
+    deps_index(sched, job, true);
     job_schedule(sched, job, spec->resume_after_ms > 0 ? spec->resume_after_ms : now_ms);
     job_drop_stale_prepared(sched, job);
     return 0;
@@ -386,6 +541,13 @@ int sched_job_remove(struct sched *sched, const char *id)
         return -ENOENT;
     heap_remove(&sched->job_timers, &job->timer);
     job_drop_stale_prepared(sched, job);
+    deps_index(sched, job, false);
+    /* A WAITING run cannot start without its job: it goes with it. */
+    GList *runs = g_list_copy(job->runs);
+    for (GList *l = runs; l; l = l->next)
+        if (((struct sched_run *)l->data)->status == SCHED_RUN_WAITING)
+            run_end(sched, l->data, SCHED_RUN_CANCELLED, 0);
+    g_list_free(runs);
     g_hash_table_steal(sched->jobs, id);
     job_free(job);
     return 0;
@@ -437,10 +599,58 @@ int sched_job_runs_in_flight(const struct sched *sched, const char *id)
 
 /* Create and launch a run of JOB for SLOT_MS, under the concurrency policy.
  * Returns the run, or NULL when forbid refused it. */
+/* "a, b did not complete in time: CAUSE" for the runs that gave up waiting. */
+static char *deps_skip_text(const struct sched *sched, const struct sched_job *job,
+                            const char *cause)
+{
+    GString *s = g_string_new("");
+    for (char **dep = rd(job)->deps; dep && *dep; dep++)
+        if (!dep_satisfied(sched, job, *dep))
+            g_string_append_printf(s, "%s%s", s->len ? ", " : "", *dep);
+    g_string_append_printf(s, " did not complete since the job's previous run: %s", cause);
+    return g_string_free(s, FALSE);
+}
+
+/* RUN gave up waiting for its dependencies: SKIPPED, with the reason. */
+static void waiting_skip(struct sched *sched, struct sched_run *run, const char *cause,
+                         int64_t now_ms)
+{
+    g_free(run->reason);
+    run->reason = run->job ? deps_skip_text(sched, run->job, cause) : g_strdup(cause);
+    decide_why(sched, run->job_id, SCHED_DECISION_SKIPPED_DEPENDENCY, run->scheduled_at_ms,
+               run->scheduled_at_ms, 1, run->id, run->reason);
+    run_end(sched, run, SCHED_RUN_SKIPPED, now_ms);
+}
+
+/* At a new tick, the runs still waiting from earlier ticks give up. */
+static void job_skip_waiting(struct sched *sched, struct sched_job *job, int64_t now_ms)
+{
+    GList *runs = g_list_copy(job->runs);
+    for (GList *l = runs; l; l = l->next)
+        if (((struct sched_run *)l->data)->status == SCHED_RUN_WAITING)
+            waiting_skip(sched, l->data, "the next tick came first", now_ms);
+    g_list_free(runs);
+}
+
+/* RUN waits for its job's dependencies until they complete, the next tick,
+ * or dependency_timeout after its slot. */
+static void run_wait(struct sched *sched, struct sched_run *run)
+{
+    struct sched_job *job = run->job;
+    run->status = SCHED_RUN_WAITING;
+    g_free(run->reason);
+    run->reason = deps_waiting_text(sched, job);
+    if (rd(job)->dependency_timeout_ms > 0)
+        heap_add(&sched->run_timers, &run->timer,
+                 key_after(run->scheduled_at_ms, rd(job)->dependency_timeout_ms), sched->tie++);
+}
+
 static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
                                   enum sched_trigger trigger, int64_t slot_ms, int64_t now_ms,
                                   enum sched_decision_kind kind, int attempts_done)
 {
+    if (trigger == SCHED_TRIGGER_SCHEDULE)
+        job_skip_waiting(sched, job, now_ms);
     struct sched_run *prepared = NULL;
     if (trigger == SCHED_TRIGGER_SCHEDULE && job->prepared &&
         job->prepared->scheduled_at_ms == slot_ms) {
@@ -470,7 +680,18 @@ static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
     else
         run = run_new(sched, job, trigger, slot_ms);
     run->attempt = run->resumed_attempts = attempts_done;
-    decide(sched, job->id, kind, slot_ms, slot_ms, 1, run->id);
+    if (trigger == SCHED_TRIGGER_SCHEDULE && !deps_ready(sched, job)) {
+        run_wait(sched, run);
+        decide_why(sched, job->id, SCHED_DECISION_WAITING, slot_ms, slot_ms, 1, run->id,
+                   run->reason);
+        changed(sched, run);
+        return run;
+    }
+    /* Chronos: the next run waits for completions after this one started. */
+    if (job->dep)
+        job->dep->baseline_us = dep_now(sched, now_ms);
+    decide_why(sched, job->id, kind, slot_ms, slot_ms, 1, run->id,
+               trigger == SCHED_TRIGGER_DEPENDENCY ? "its dependencies completed" : NULL);
     run_launch(sched, run, now_ms);
     return run;
 }
@@ -627,6 +848,11 @@ int sched_runs_running(const struct sched *sched)
     return sched->running;
 }
 
+int sched_runs_queued(const struct sched *sched)
+{
+    return (int)g_queue_get_length((GQueue *)&sched->pending);
+}
+
 /* The attempt of RUN failed: retry per policy, or end with STATUS. */
 static void run_failed(struct sched *sched, struct sched_run *run, enum sched_run_status status,
                        int64_t now_ms)
@@ -672,7 +898,13 @@ int sched_run_cancel(struct sched *sched, uint64_t run_id, int64_t now_ms)
 static void run_timer_fired(struct sched *sched, struct sched_run *run, int64_t now_ms)
 {
     heap_remove(&sched->run_timers, &run->timer);
-    if (run->status == SCHED_RUN_RETRYING)
+    if (run->status == SCHED_RUN_WAITING) {
+        const struct sched_job *job = run->job;
+        bool timeout = job && rd(job)->dependency_timeout_ms > 0 &&
+                       now_ms - run->scheduled_at_ms >= rd(job)->dependency_timeout_ms;
+        waiting_skip(sched, run, timeout ? "dependency_timeout passed" : "the next tick came first",
+                     now_ms);
+    } else if (run->status == SCHED_RUN_RETRYING)
         run_launch(sched, run, now_ms);
     else if (run->status == SCHED_RUN_RUNNING)
         run_stop(sched, run, SCHED_RUN_TIMED_OUT, now_ms);
@@ -725,6 +957,8 @@ struct sched *sched_new(const struct sched_config *config, const struct sched_ho
     sched->rng = sched->config.seed ? sched->config.seed : UINT64_C(0x9E3779B97F4A7C15);
     if (hooks)
         sched->hooks = *hooks;
+    sched->dependents =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
     sched->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)job_free);
     sched->runs =
         g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)run_free);
@@ -742,7 +976,197 @@ void sched_free(struct sched *sched)
     /* Jobs first: job_free() detaches the runs it lists, which go next. */
     g_hash_table_destroy(sched->jobs);
     g_hash_table_destroy(sched->runs);
+    g_hash_table_destroy(sched->dependents);
     heap_release(&sched->job_timers);
     heap_release(&sched->run_timers);
     g_free(sched);
+}
+
+/* ---- dependencies ------------------------------------------------------ */
+
+/* JOB's WAITING run may start: its dependencies completed. */
+static void waiting_launch(struct sched *sched, struct sched_run *run, int64_t now_ms)
+{
+    heap_remove(&sched->run_timers, &run->timer);
+    g_free(run->reason);
+    run->reason = NULL;
+    job_dep(run->job)->baseline_us = dep_now(sched, now_ms);
+    decide_why(sched, run->job_id, SCHED_DECISION_FIRED, run->scheduled_at_ms, run->scheduled_at_ms,
+               1, run->id, "its dependencies completed");
+    run_launch(sched, run, now_ms);
+}
+
+static struct sched_run *job_waiting_run(const struct sched_job *job)
+{
+    for (GList *l = job->runs; l; l = l->next)
+        if (((struct sched_run *)l->data)->status == SCHED_RUN_WAITING)
+            return l->data;
+    return NULL;
+}
+
+static void job_deps_check(struct sched *sched, struct sched_job *job, int64_t now_ms)
+{
+    if (job->paused || !deps_ready(sched, job))
+        return;
+    struct sched_run *waiting = job_waiting_run(job);
+    if (waiting)
+        waiting_launch(sched, waiting, now_ms);
+    else if (rd(job)->deps && !job_is_time_gated(job))
+        job_fire(sched, job, SCHED_TRIGGER_DEPENDENCY, now_ms, now_ms, SCHED_DECISION_FIRED, 0);
+}
+
+/* Dependency DEP_ID of JOB failed for good (run DEP_RUN ended DEP_STATUS):
+ * JOB's waiting runs end UPSTREAM_FAILED; a job without a schedule, which
+ * waits for its dependencies all the time, records one UPSTREAM_FAILED run.
+ * Either ending reaches JOB's own dependents in turn (run_end). */
+static void job_upstream_failed(struct sched *sched, struct sched_job *job, const char *dep_id,
+                                enum sched_run_status dep_status, uint64_t dep_run, int64_t now_ms)
+{
+    char *reason =
+        g_strdup_printf("dependency %s ended %s (run %llu)", dep_id,
+                        sched_run_status_to_string(dep_status), (unsigned long long)dep_run);
+    GList *victims = NULL;
+    for (GList *l = job->runs; l; l = l->next)
+        if (((struct sched_run *)l->data)->status == SCHED_RUN_WAITING)
+            victims = g_list_append(victims, l->data);
+    if (!victims && rd(job)->deps && !job_is_time_gated(job) && !job->paused && !job->runs)
+        victims = g_list_append(victims, run_new(sched, job, SCHED_TRIGGER_DEPENDENCY, now_ms));
+    for (GList *l = victims; l; l = l->next) {
+        struct sched_run *run = l->data;
+        g_free(run->reason);
+        run->reason = g_strdup(reason);
+        decide_why(sched, job->id, SCHED_DECISION_UPSTREAM_FAILED, run->scheduled_at_ms,
+                   run->scheduled_at_ms, 1, run->id, reason);
+        run_end(sched, run, SCHED_RUN_UPSTREAM_FAILED, now_ms);
+    }
+    g_list_free(victims);
+    g_free(reason);
+}
+
+/* A run of JOB_ID ended STATUS: its dependents may start, or fail upstream. */
+static void deps_after_end(struct sched *sched, const char *job_id, enum sched_run_status status,
+                           uint64_t run_id, int64_t now_ms)
+{
+    bool completed = status == SCHED_RUN_COMPLETED;
+    bool failed = status == SCHED_RUN_FAILED || status == SCHED_RUN_TIMED_OUT ||
+                  status == SCHED_RUN_UPSTREAM_FAILED;
+    GPtrArray *list = g_hash_table_lookup(sched->dependents, job_id);
+    if ((!completed && !failed) || !list || sched->cascade_depth > 10000)
+        return;
+    /* Starting runs may not change the lists, but a copy costs little. */
+    gchar **ids = g_new0(gchar *, list->len + 1);
+    for (guint i = 0; i < list->len; i++)
+        ids[i] = g_strdup(g_ptr_array_index(list, i));
+    sched->cascade_depth++;
+    for (gchar **id = ids; *id; id++) {
+        struct sched_job *job = job_find(sched, *id);
+        if (job && completed)
+            job_deps_check(sched, job, now_ms);
+        else if (job)
+            job_upstream_failed(sched, job, job_id, status, run_id, now_ms);
+    }
+    sched->cascade_depth--;
+    g_strfreev(ids);
+}
+
+int sched_job_set_history(struct sched *sched, const char *id,
+                          const struct sched_job_history *history)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    struct sched_job_dep *dep = job_dep(job);
+    /* Stored times have milliseconds only: a completion in the same
+     * millisecond as a start does not count as after it. */
+    if (history->last_started_ms * 1000 + 999 > dep->baseline_us)
+        dep->baseline_us = history->last_started_ms * 1000 + 999;
+    if (history->last_completed_ms * 1000 > dep->last_completed_us)
+        dep->last_completed_us = history->last_completed_ms * 1000;
+    if (history->has_last) {
+        dep->has_last = true;
+        dep->last_status = history->last_status;
+        dep->last_finished_ms = history->last_finished_ms;
+    }
+    return 0;
+}
+
+int sched_job_restore_waiting(struct sched *sched, const char *id, uint64_t run_id, int64_t slot_ms,
+                              struct sched_run **ret_run)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    struct sched_run *run = run_new(sched, job, SCHED_TRIGGER_SCHEDULE, slot_ms);
+    g_hash_table_steal(sched->runs, &run->id);
+    sched->next_run_id--;
+    run->id = run_id;
+    g_hash_table_insert(sched->runs, &run->id, run);
+    if (run_id >= sched->next_run_id)
+        sched->next_run_id = run_id + 1;
+    run_wait(sched, run);
+    /* The next tick ends it too, even if the job's own timer was missed. */
+    struct cron_fire fire;
+    int64_t slot_s = slot_ms >= 0 ? slot_ms / 1000 : 0;
+    if (job->schedule.expr && cron_schedule_next(&job->schedule, slot_s, &fire) == 0) {
+        int64_t tick_ms = fire.at * 1000 < 0 ? 0 : fire.at * 1000;
+        if (!heap_node_is_queued(&run->timer))
+            heap_add(&sched->run_timers, &run->timer, tick_ms, sched->tie++);
+        else if (tick_ms < run->timer.key)
+            heap_update(&sched->run_timers, &run->timer, tick_ms, sched->tie++);
+    }
+    *ret_run = run;
+    return 0;
+}
+
+int sched_job_deps_check(struct sched *sched, const char *id, int64_t now_ms)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    job_deps_check(sched, job, now_ms);
+    return 0;
+}
+
+int sched_job_blockers(const struct sched *sched, const char *id, struct sched_blocker *out,
+                       size_t max)
+{
+    const struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    int count = 0;
+    for (char **dep = rd(job)->deps; dep && *dep; dep++) {
+        if (dep_satisfied(sched, job, *dep))
+            continue;
+        if ((size_t)count < max) {
+            const struct sched_job *d = job_find(sched, *dep);
+            out[count] = (struct sched_blocker){
+                .dep_id = *dep,
+                .missing = !d,
+                .paused = d && d->paused,
+                .has_last = d && rd(d)->has_last,
+                .last_status = d ? rd(d)->last_status : SCHED_RUN_PENDING,
+                .failed = d && rd(d)->has_last &&
+                          (rd(d)->last_status == SCHED_RUN_FAILED ||
+                           rd(d)->last_status == SCHED_RUN_TIMED_OUT ||
+                           rd(d)->last_status == SCHED_RUN_UPSTREAM_FAILED),
+                .last_completed_ms = d ? rd(d)->last_completed_us / 1000 : 0,
+                .since_ms = rd(job)->baseline_us / 1000,
+            };
+        }
+        count++;
+    }
+    return count;
+}
+
+int sched_job_last_status(const struct sched *sched, const char *id,
+                          enum sched_run_status *ret_status, int64_t *ret_finished_ms)
+{
+    const struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    if (!rd(job)->has_last)
+        return -ENODATA;
+    *ret_status = rd(job)->last_status;
+    *ret_finished_ms = rd(job)->last_finished_ms;
+    return 0;
 }

@@ -24,7 +24,19 @@
  *                or RETRYING when the attempt failed and the policy allows more
  *   RETRYING  -> RUNNING (the backoff delay passed) | CANCELLED
  *   SKIPPED   (final: a slot that did not run, with the reason in a decision)
- *   WAITING, UPSTREAM_FAILED belong to the dependency issue.
+ *   WAITING   -> RUNNING | PENDING (every dependency completed since the job's
+ *                previous run started) | SKIPPED (the next tick came first, or
+ *                dependency_timeout passed) | UPSTREAM_FAILED (a dependency
+ *                failed for good)
+ *
+ * Dependencies (Chronos semantics, docs/graph.md): a run of job J starts only
+ * when every dependency has a COMPLETED run that finished after J's previous
+ * run started (after J was created, if it never ran).  A job with a schedule
+ * creates a WAITING run at each tick; a job with dependencies and no schedule
+ * fires by itself when the last of them completes.  A dependency that fails
+ * for good ends its dependents' waiting runs UPSTREAM_FAILED, transitively.
+ * Manual runs (RunJob) are not gated.  The core trusts the caller to keep the
+ * dependency graph acyclic (src/graph checks every write).
  */
 #ifndef OVSCHED_SCHED_SCHED_H
 #define OVSCHED_SCHED_SCHED_H
@@ -58,22 +70,26 @@ enum sched_concurrency {
 };
 enum sched_misfire { SCHED_MISFIRE_RUN_ONCE, SCHED_MISFIRE_SKIP, SCHED_MISFIRE_RUN_ALL };
 enum sched_trigger {
-    SCHED_TRIGGER_SCHEDULE, /* a slot of the job's schedule */
-    SCHED_TRIGGER_MANUAL,   /* RunJob */
-    SCHED_TRIGGER_RECOVERY, /* retrying a run a crash interrupted */
+    SCHED_TRIGGER_SCHEDULE,   /* a slot of the job's schedule */
+    SCHED_TRIGGER_MANUAL,     /* RunJob */
+    SCHED_TRIGGER_RECOVERY,   /* retrying a run a crash interrupted */
+    SCHED_TRIGGER_DEPENDENCY, /* a job without a schedule: its dependencies completed */
 };
 
 /* What the scheduler decided about a slot or a range of slots. */
 enum sched_decision_kind {
-    SCHED_DECISION_FIRED,            /* a run was created for the slot */
-    SCHED_DECISION_SHIFTED_DST,      /* fired, at the end of a DST gap */
-    SCHED_DECISION_SKIPPED_DST,      /* a slot inside a DST gap under on_gap: skip, reported
-                                        with the fire that follows the gap */
-    SCHED_DECISION_SKIPPED_FORBID,   /* a run was still in flight (concurrency forbid) */
-    SCHED_DECISION_SKIPPED_MISFIRE,  /* missed (daemon down or late) under misfire skip */
-    SCHED_DECISION_SKIPPED_DEADLINE, /* missed by more than starting_deadline */
-    SCHED_DECISION_COALESCED,        /* missed, folded into one run (misfire run_once) */
-    SCHED_DECISION_REPLACED,         /* the run in flight was cancelled for this slot */
+    SCHED_DECISION_FIRED,              /* a run was created for the slot */
+    SCHED_DECISION_SHIFTED_DST,        /* fired, at the end of a DST gap */
+    SCHED_DECISION_SKIPPED_DST,        /* a slot inside a DST gap under on_gap: skip, reported
+                                          with the fire that follows the gap */
+    SCHED_DECISION_SKIPPED_FORBID,     /* a run was still in flight (concurrency forbid) */
+    SCHED_DECISION_SKIPPED_MISFIRE,    /* missed (daemon down or late) under misfire skip */
+    SCHED_DECISION_SKIPPED_DEADLINE,   /* missed by more than starting_deadline */
+    SCHED_DECISION_COALESCED,          /* missed, folded into one run (misfire run_once) */
+    SCHED_DECISION_REPLACED,           /* the run in flight was cancelled for this slot */
+    SCHED_DECISION_WAITING,            /* a WAITING run: dependencies not completed yet */
+    SCHED_DECISION_SKIPPED_DEPENDENCY, /* the next tick or dependency_timeout came first */
+    SCHED_DECISION_UPSTREAM_FAILED,    /* a dependency failed for good */
     SCHED_DECISION_KIND_COUNT,
 };
 
@@ -104,6 +120,7 @@ struct sched_run {
     struct sched_backoff backoff;
     bool cancel_requested;
     enum sched_run_status cancel_as; /* TIMED_OUT or CANCELLED, once requested */
+    char *reason; /* owned; why it waits, was skipped or upstream-failed; NULL: none */
 };
 
 struct sched_decision {
@@ -111,8 +128,9 @@ struct sched_decision {
     enum sched_decision_kind kind;
     int64_t first_slot_ms; /* a range of slots: first == last for one slot */
     int64_t last_slot_ms;
-    uint64_t count;  /* slots in the range */
-    uint64_t run_id; /* the run created, if any (0 = none) */
+    uint64_t count;     /* slots in the range */
+    uint64_t run_id;    /* the run created, if any (0 = none) */
+    const char *reason; /* borrowed for the call; NULL: none */
 };
 
 /* What the caller does for the core.  Each hook is called synchronously from
@@ -170,8 +188,13 @@ struct sched_job_spec {
     int64_t starting_deadline_ms; /* 0 = none */
     int64_t timeout_ms;           /* per attempt; 0 = none */
     struct sched_retry_policy retry;
-    const char *executor; /* what runs each attempt, opaque to the core (the daemon's
-                             executor JSON); copied; NULL: none */
+    const char *executor;    /* what runs each attempt, opaque to the core (the daemon's
+                                executor JSON); copied; NULL: none */
+    const char *const *deps; /* dependency job ids, borrowed for the call */
+    size_t dep_count;
+    int64_t dependency_timeout_ms; /* a WAITING run's longest wait; 0: until the next tick */
+    int64_t baseline_ms;           /* a new job: dependencies must complete after this (its
+                                      creation, or its last run's start after a restart) */
 };
 
 struct sched;
@@ -225,6 +248,8 @@ struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id);
 const char *sched_run_executor(const struct sched_run *run);
 /* Runs that are RUNNING now. */
 int sched_runs_running(const struct sched *sched);
+/* Runs waiting for a free slot under max_in_flight (the queue depth). */
+int sched_runs_queued(const struct sched *sched);
 
 /* Do everything due at NOW_MS: fire due slots (misfire and concurrency
  * policies applied), start retries, enforce timeouts, start pending runs when
@@ -232,5 +257,49 @@ int sched_runs_running(const struct sched *sched);
 int sched_advance(struct sched *sched, int64_t now_ms);
 /* When sched_advance() next has work: the earliest timer, or -1 when none. */
 int64_t sched_next_wakeup_ms(const struct sched *sched);
+
+/* ---- dependencies ------------------------------------------------------- */
+
+/* What the store remembers of a job's runs, handed back after a restart. */
+struct sched_job_history {
+    int64_t last_started_ms;   /* its latest run's start (or creation); 0: keep */
+    int64_t last_completed_ms; /* its latest COMPLETED run's finish; 0: none */
+    bool has_last;             /* LAST_STATUS/LAST_FINISHED_MS are known */
+    enum sched_run_status last_status;
+    int64_t last_finished_ms;
+};
+int sched_job_set_history(struct sched *sched, const char *id,
+                          const struct sched_job_history *history);
+
+/* A WAITING run of job ID (RUN_ID, for SLOT_MS) a previous process left:
+ * wait again, until the next tick after the slot or dependency_timeout.
+ * Returns 0 with the run in *ret_run, or -ENOENT. */
+int sched_job_restore_waiting(struct sched *sched, const char *id, uint64_t run_id, int64_t slot_ms,
+                              struct sched_run **ret_run);
+
+/* Start what the dependencies of job ID allow now: its WAITING run, or, for a
+ * job without a schedule, a new run.  Call after sched_job_put() (an edit may
+ * satisfy it) and after a restart.  Returns 0 or -ENOENT. */
+int sched_job_deps_check(struct sched *sched, const char *id, int64_t now_ms);
+
+/* A dependency of a job, as GetJobStatus explains it. */
+struct sched_blocker {
+    const char *dep_id; /* borrowed from the job */
+    bool missing;       /* no such job in the core */
+    bool paused;
+    bool failed;                       /* its last run failed for good */
+    enum sched_run_status last_status; /* valid when has_last */
+    bool has_last;
+    int64_t last_completed_ms; /* 0: never (since the daemon knows) */
+    int64_t since_ms;          /* it must complete after this */
+};
+/* The dependencies of job ID that are not satisfied, at most MAX into OUT.
+ * Returns their count (may exceed MAX), or -ENOENT. */
+int sched_job_blockers(const struct sched *sched, const char *id, struct sched_blocker *out,
+                       size_t max);
+/* The last final status of job ID's runs, if known.  Returns 0, -ENOENT (no
+ * such job) or -ENODATA (none known). */
+int sched_job_last_status(const struct sched *sched, const char *id,
+                          enum sched_run_status *ret_status, int64_t *ret_finished_ms);
 
 #endif

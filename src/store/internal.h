@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 /* The schema version store_sqlite.c migrates to. */
-#define STORE_SQLITE_SCHEMA_VERSION 4
+#define STORE_SQLITE_SCHEMA_VERSION 6
 
 struct store_ops {
     const char *name;
@@ -58,6 +58,27 @@ struct store_ops {
     int (*decision_list)(struct store *st, const char *job_id, int64_t limit,
                          struct store_decision_list *ret_list, struct store_error *reterr);
 
+    /* auth: tokens and the audit log */
+    int (*token_create)(struct store *st, const struct store_token *token,
+                        struct store_error *reterr);
+    int (*token_get)(struct store *st, const char *id, struct store_token *ret_token,
+                     struct store_error *reterr);
+    int (*token_list)(struct store *st, struct store_token_list *ret_list,
+                      struct store_error *reterr);
+    int (*token_revoke)(struct store *st, const char *id, int64_t at_ms,
+                        struct store_error *reterr);
+    int (*audit_append)(struct store *st, const struct store_audit *entry, uint64_t *ret_id,
+                        struct store_error *reterr);
+    int (*audit_list)(struct store *st, const struct store_audit_filter *filter,
+                      struct store_audit_list *ret_list, struct store_error *reterr);
+    int (*event_append)(struct store *st, const struct store_event *event,
+                        struct store_error *reterr);
+    int (*event_foreach)(struct store *st, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                         store_event_cb *cb, void *userdata, struct store_error *reterr);
+    int (*event_bounds)(struct store *st, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                        struct store_error *reterr);
+    int (*event_prune)(struct store *st, int64_t keep, int64_t before_at_ms,
+                       struct store_error *reterr);
     /* patterns and orchestration */
     int (*pattern_put)(struct store *st, const struct store_pattern *p, int64_t at_ms,
                        int64_t *ret_revision, struct store_error *reterr);

@@ -166,6 +166,11 @@ int store_job_list(struct store *store, const struct store_job_filter *filter,
     ENTER(store, reterr);
     if (filter->offset < 0)
         return invalid(reterr, "offset is negative");
+    if (filter->label_count > STORE_MAX_LABEL_FILTERS)
+        return invalid(reterr, "too many labels to filter on");
+    for (size_t i = 0; i < filter->label_count; i++)
+        if (!filter->label_keys[i] || !filter->label_values[i])
+            return invalid(reterr, "a label key or value is missing");
     return store->ops->job_list(store, filter, ret_list, reterr);
 }
 
@@ -337,6 +342,126 @@ void store_decision_list_release(struct store_decision_list *list)
         store_decision_release(&list->items[i]);
     free(list->items);
     *list = (struct store_decision_list){0};
+}
+
+/* ---- Tokens and audit (auth) -------------------------------------------- */
+
+int store_token_create(struct store *store, const struct store_token *token,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(token->id))
+        return invalid(reterr, "token id is empty");
+    if (!token->name || is_empty(token->role))
+        return invalid(reterr, "token name or role is missing");
+    return store->ops->token_create(store, token, reterr);
+}
+
+int store_token_get(struct store *store, const char *id, struct store_token *ret_token,
+                    struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "token id is empty");
+    return store->ops->token_get(store, id, ret_token, reterr);
+}
+
+int store_token_list(struct store *store, struct store_token_list *ret_list,
+                     struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->token_list(store, ret_list, reterr);
+}
+
+int store_token_revoke(struct store *store, const char *id, int64_t at_ms,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(id))
+        return invalid(reterr, "token id is empty");
+    return store->ops->token_revoke(store, id, at_ms, reterr);
+}
+
+void store_token_release(struct store_token *token)
+{
+    if (!token)
+        return;
+    free(token->mem);
+    *token = (struct store_token){0};
+}
+
+void store_token_list_release(struct store_token_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        store_token_release(&list->items[i]);
+    free(list->items);
+    *list = (struct store_token_list){0};
+}
+
+int store_audit_append(struct store *store, const struct store_audit *entry, uint64_t *ret_id,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (is_empty(entry->actor_id) || is_empty(entry->action))
+        return invalid(reterr, "audit actor or action is empty");
+    return store->ops->audit_append(store, entry, ret_id, reterr);
+}
+
+int store_audit_list(struct store *store, const struct store_audit_filter *filter,
+                     struct store_audit_list *ret_list, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (filter->offset < 0)
+        return invalid(reterr, "offset is negative");
+    return store->ops->audit_list(store, filter, ret_list, reterr);
+}
+
+void store_audit_list_release(struct store_audit_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].mem);
+    free(list->items);
+    *list = (struct store_audit_list){0};
+}
+
+int store_event_append(struct store *store, const struct store_event *event,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (event->seq < 1)
+        return invalid(reterr, "event seq must be >= 1");
+    if (!event->type || !event->json)
+        return invalid(reterr, "event type or json is missing");
+    return store->ops->event_append(store, event, reterr);
+}
+
+int store_event_foreach(struct store *store, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                        store_event_cb *cb, void *userdata, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (limit < 0)
+        limit = INT64_MAX;
+    return store->ops->event_foreach(store, after_seq, upto_seq, limit, cb, userdata, reterr);
+}
+
+int store_event_bounds(struct store *store, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                       struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->event_bounds(store, ret_min_seq, ret_max_seq, reterr);
+}
+
+int store_event_prune(struct store *store, int64_t keep, int64_t before_at_ms,
+                      struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    if (keep < 1)
+        return invalid(reterr, "the event log must keep at least one event");
+    return store->ops->event_prune(store, keep, before_at_ms, reterr);
 }
 
 /* ---- Patterns and orchestration ----------------------------------------- */

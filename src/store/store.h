@@ -166,7 +166,14 @@ struct store_job_filter {
     int64_t campaign_id;
     int64_t offset; /* >= 0 */
     int64_t limit;  /* < 0: no limit; 0: only the total */
+    /* Labels: every LABEL_KEYS[i] of the document's `labels` object is the
+     * string LABEL_VALUES[i].  At most STORE_MAX_LABEL_FILTERS. */
+    const char *const *label_keys;
+    const char *const *label_values;
+    size_t label_count;
 };
+
+#define STORE_MAX_LABEL_FILTERS 16
 
 struct store_job_list {
     struct store_job *items;
@@ -175,10 +182,10 @@ struct store_job_list {
 };
 
 /* The jobs matching FILTER, ordered by created_at_ms then id, from OFFSET, at
- * most LIMIT, with the total count, all read from one snapshot.  Labels are
- * filtered by the caller (they live in the document).  Returns 0 with the list
- * in *ret_list (release with store_job_list_release()), -EINVAL (negative
- * offset), -ENOMEM or a backend error; *ret_list is written only on success. */
+ * most LIMIT, with the total count, all read from one snapshot.  Returns 0
+ * with the list in *ret_list (release with store_job_list_release()), -EINVAL
+ * (negative offset, too many labels), -ENOMEM or a backend error; *ret_list is
+ * written only on success. */
 int store_job_list(struct store *store, const struct store_job_filter *filter,
                    struct store_job_list *ret_list, struct store_error *reterr);
 
@@ -339,6 +346,138 @@ int store_decision_list(struct store *store, const char *job_id, int64_t limit,
 
 void store_decision_release(struct store_decision *decision);
 void store_decision_list_release(struct store_decision_list *list);
+
+/* ---- Tokens (auth) ------------------------------------------------------ */
+
+/* API bearer tokens.  The store keeps a hash of each secret, never the secret
+ * itself: src/auth makes and checks them.  Roles are text the store does not
+ * check. */
+#define STORE_TOKEN_HASH_SIZE 32
+
+struct store_token {
+    const char *id;       /* non-empty, unique */
+    const char *name;     /* a person's label; may be "" */
+    const char *role;     /* "admin", "operator", "viewer" */
+    bool has_campaign_id; /* false: every tenant */
+    int64_t campaign_id;  /* the tenant the token is bound to */
+    unsigned char hash[STORE_TOKEN_HASH_SIZE];
+    int64_t created_at_ms;
+    int64_t revoked_at_ms;  /* 0: active */
+    const char *created_by; /* the creating token's id; NULL: the daemon */
+    void *mem;              /* owns the strings of a returned token; NULL in inputs */
+};
+
+struct store_token_list {
+    struct store_token *items;
+    size_t count;
+};
+
+/* Store a new token (revoked_at_ms ignored: new tokens are active).  Returns 0,
+ * -EINVAL (id empty, name or role NULL), -EEXIST, or a backend error. */
+int store_token_create(struct store *store, const struct store_token *token,
+                       struct store_error *reterr);
+
+/* Token ID into *ret_token (release with store_token_release()).  Returns 0,
+ * -EINVAL, -ENOENT, -ENOMEM or a backend error. */
+int store_token_get(struct store *store, const char *id, struct store_token *ret_token,
+                    struct store_error *reterr);
+
+/* Every token, revoked ones too, oldest first. */
+int store_token_list(struct store *store, struct store_token_list *ret_list,
+                     struct store_error *reterr);
+
+/* Mark token ID revoked at AT_MS; revoking a revoked token keeps its first
+ * revocation time.  Returns 0, -EINVAL, -ENOENT, or a backend error. */
+int store_token_revoke(struct store *store, const char *id, int64_t at_ms,
+                       struct store_error *reterr);
+
+void store_token_release(struct store_token *token);
+void store_token_list_release(struct store_token_list *list);
+
+/* ---- Audit log (auth) ---------------------------------------------------- */
+
+/* One mutation: who (the token), what (the API method and its target), when,
+ * and the target's JSON before and after (NULL: did not exist / none).  The
+ * daemon appends it inside the mutation's own transaction. */
+struct store_audit {
+    uint64_t id; /* assigned by the store, increasing; ignored on append */
+    int64_t at_ms;
+    const char *actor_id;   /* token id */
+    const char *actor_name; /* token name */
+    const char *action;     /* "CreateJob", "RevokeToken", ... */
+    const char *target;     /* job id, token id, ...; NULL: none */
+    bool has_campaign_id;   /* the tenant of the target, when it has one */
+    int64_t campaign_id;
+    const char *before; /* JSON text or NULL */
+    const char *after;  /* JSON text or NULL */
+    void *mem;
+};
+
+struct store_audit_filter {
+    const char *target; /* NULL: any */
+    const char *actor;  /* a token id or name; NULL: any */
+    int64_t since_ms;   /* entries at or after; 0: all */
+    bool has_campaign_id;
+    int64_t campaign_id;
+    int64_t offset; /* >= 0 */
+    int64_t limit;  /* < 0: no limit */
+};
+
+struct store_audit_list {
+    struct store_audit *items;
+    size_t count;
+    int64_t total; /* entries matching, ignoring offset and limit */
+};
+
+/* Append ENTRY.  Returns 0 with its id in *ret_id (may be NULL), -EINVAL
+ * (actor_id or action empty), or a backend error. */
+int store_audit_append(struct store *store, const struct store_audit *entry, uint64_t *ret_id,
+                       struct store_error *reterr);
+
+/* Entries matching FILTER, newest first, with the total, from one snapshot. */
+int store_audit_list(struct store *store, const struct store_audit_filter *filter,
+                     struct store_audit_list *ret_list, struct store_error *reterr);
+
+void store_audit_list_release(struct store_audit_list *list);
+
+/* ---- Events ------------------------------------------------------------- */
+
+/* One entry of the event log (src/events): the envelope as JSON text plus the
+ * fields a replay filters on.  SEQ is chosen by the caller (the events module
+ * numbers events with no gaps); the store only keeps them in order. */
+struct store_event {
+    int64_t seq; /* >= 1, unique */
+    int64_t at_ms;
+    const char *type;   /* "scheduler.job_created", ... */
+    const char *job_id; /* NULL: none */
+    int64_t campaign_id;
+    const char *json; /* the envelope */
+    size_t json_len;  /* output only */
+};
+
+/* Append EVENT (joins an open batch).  Returns 0, -EINVAL, -EEXIST (seq taken)
+ * or a backend error. */
+int store_event_append(struct store *store, const struct store_event *event,
+                       struct store_error *reterr);
+
+/* Return non-zero to stop the walk; that value is then what the walk returns. */
+typedef int store_event_cb(const struct store_event *event, void *userdata);
+
+/* Call CB for each event with AFTER_SEQ < seq <= UPTO_SEQ, in seq order, at
+ * most LIMIT of them; the event's strings are borrowed for the call and CB must
+ * not call the store.  Returns 0, CB's non-zero value, or a backend error. */
+int store_event_foreach(struct store *store, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                        store_event_cb *cb, void *userdata, struct store_error *reterr);
+
+/* The lowest and highest seq in the log (0 and 0 when it is empty). */
+int store_event_bounds(struct store *store, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                       struct store_error *reterr);
+
+/* Bound the log: delete the events older than the KEEP newest (KEEP >= 1) and
+ * those before BEFORE_AT_MS, but never the newest one (it carries the
+ * sequence across a restart).  Returns the number deleted, or an error. */
+int store_event_prune(struct store *store, int64_t keep, int64_t before_at_ms,
+                      struct store_error *reterr);
 
 /* ---- Patterns and orchestration (SPEC section 7) -------------------------- */
 

@@ -115,7 +115,41 @@ static const char *const migrations[] = {
     "  SELECT id FROM runs WHERE status IN ('PENDING', 'RUNNING', 'RETRYING');",
     /* 3: the daemon's digest of each job, read at start-up (store_job.digest). */
     "ALTER TABLE jobs ADD COLUMN digest BLOB;",
-    /* 4 (patterns branch; renumber at merge): patterns, idempotency keys of
+    /* 4 (auth; the events step may come before it at merge): API tokens, kept
+     * as hashes of their secrets, and the audit log of mutations.  IF NOT
+     * EXISTS: the step may be renumbered, and tests fake old files by their
+     * user_version alone. */
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  campaign_id INTEGER,"
+    "  hash BLOB NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL,"
+    "  revoked_at_ms INTEGER,"
+    "  created_by TEXT);"
+    "CREATE TABLE IF NOT EXISTS audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at_ms INTEGER NOT NULL,"
+    "  actor_id TEXT NOT NULL,"
+    "  actor_name TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT,"
+    "  campaign_id INTEGER,"
+    "  before_json TEXT,"
+    "  after_json TEXT);"
+    "CREATE INDEX IF NOT EXISTS audit_by_target ON audit(target, id);",
+    /* 5: the event log (src/events): seq is the rowid, assigned by the daemon
+     * with no gaps; type, job and tenant are columns so a replay filters
+     * without parsing the envelope. */
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  job_id TEXT,"
+    "  campaign_id INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);",
+    /* 6 (patterns): patterns, idempotency keys of
      * orchestration triggers, the context of orchestrated runs, and the runs
      * of a flow by correlation id (partial: runs without one cost nothing).
      * IF NOT EXISTS: the step may be renumbered at merge time. */
@@ -151,8 +185,15 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA
 #define MAX_RUN_ID                                                                                 \
     "max(IFNULL((SELECT MAX(id) FROM runs), 0),"                                                   \
     "    IFNULL((SELECT value FROM meta WHERE key = 'run_id_floor'), 0))"
+#define TOKEN_COLS "id, name, role, campaign_id, hash, created_at_ms, created_by, revoked_at_ms"
+#define AUDIT_COLS                                                                                 \
+    "id, at_ms, actor_id, actor_name, action, target, campaign_id, before_json, after_json"
+/* Filters of ListAuditLog: target ?1, actor id or name ?2, since ?3, tenant ?4. */
+#define AUDIT_WHERE                                                                                \
+    " WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR actor_id = ?2 OR actor_name = ?2)"      \
+    " AND at_ms >= ?3 AND (?4 IS NULL OR campaign_id = ?4)"
 #define PATTERN_COLS "id, json, nexus_status, revision, created_at_ms, updated_at_ms"
-#define RUN_VALUES   "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+#define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
 
 /* The four job filters: none, status (?1), campaign (?2), both. */
 #define WHERE_NONE     ""
@@ -198,6 +239,17 @@ enum {
     S_RUN_MAX_ID,
     S_DECISION_INSERT,
     S_DECISION_PAGE,
+    S_TOKEN_INSERT,
+    S_TOKEN_GET,
+    S_TOKEN_ALL,
+    S_TOKEN_REVOKE,
+    S_AUDIT_INSERT,
+    S_AUDIT_COUNT,
+    S_AUDIT_PAGE,
+    S_EVENT_INSERT,
+    S_EVENT_SINCE,
+    S_EVENT_BOUNDS,
+    S_EVENT_PRUNE,
     S_PATTERN_PUT,
     S_PATTERN_GET,
     S_PATTERN_ALL,
@@ -288,6 +340,34 @@ static const char *const statement_sql[S_COUNT] = {
     [S_DECISION_PAGE] = "SELECT id, job_id, kind, first_slot_ms, last_slot_ms, slot_count, run_id,"
                         " at_ms, reason FROM decisions WHERE job_id = ?1"
                         " ORDER BY id DESC LIMIT ?2",
+    [S_TOKEN_INSERT] =
+        "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+    [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
+    [S_TOKEN_ALL] = "SELECT " TOKEN_COLS " FROM tokens ORDER BY created_at_ms, id",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at_ms = IFNULL(revoked_at_ms, ?2) WHERE id = ?1"
+                       " RETURNING id",
+    [S_AUDIT_INSERT] = "INSERT INTO audit (at_ms, actor_id, actor_name, action, target,"
+                       " campaign_id, before_json, after_json)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_AUDIT_COUNT] = "SELECT COUNT(*) FROM audit" AUDIT_WHERE,
+    [S_AUDIT_PAGE] =
+        "SELECT " AUDIT_COLS " FROM audit" AUDIT_WHERE " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+    [S_EVENT_INSERT] = "INSERT INTO events (seq, at_ms, type, job_id, campaign_id, json)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_EVENT_SINCE] = "SELECT seq, at_ms, type, job_id, campaign_id, json FROM events"
+                      " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    /* Two subqueries: SQLite reads MIN or MAX of a rowid from the b-tree's
+     * edge only when the query has that one aggregate; both at once scan. */
+    [S_EVENT_BOUNDS] = "SELECT IFNULL((SELECT MIN(seq) FROM events), 0),"
+                       " IFNULL((SELECT MAX(seq) FROM events), 0)",
+    /* One seq range, so the delete walks the rowid b-tree from its start:
+     * keep the ?1 newest and those from the first at or after ?2 (times rise
+     * with seq), and always the newest: it carries the sequence across
+     * restarts. */
+    [S_EVENT_PRUNE] = "DELETE FROM events WHERE seq < min((SELECT MAX(seq) FROM events),"
+                      " max((SELECT MAX(seq) FROM events) - ?1 + 1,"
+                      "     IFNULL((SELECT seq FROM events WHERE at_ms >= ?2 ORDER BY seq LIMIT 1),"
+                      "            (SELECT MAX(seq) FROM events))))",
     [S_PATTERN_PUT] = "INSERT INTO patterns (id, revision, created_at_ms, updated_at_ms,"
                       " nexus_status, json) VALUES (?1, 1, ?2, ?2, ?3, ?4)"
                       " ON CONFLICT (id) DO UPDATE SET revision = revision + 1,"
@@ -1043,6 +1123,71 @@ static int collect_rows(struct sq *s, sqlite3_stmt *stmt, void **items, size_t *
     return r;
 }
 
+/* A statement for FILTER with labels (built per call: the labels vary):
+ * SELECT_WHAT, then the filter, then TAIL.  Parameters as the fixed job
+ * statements (?1 status, ?2 campaign, ?3 limit, ?4 offset), then each label's
+ * key and value from ?5. */
+static int prepare_labelled(struct sq *s, const struct store_job_filter *filter,
+                            const char *select_what, const char *tail, sqlite3_stmt **ret_stmt,
+                            struct store_error *reterr)
+{
+    char sql[4096];
+    size_t n = (size_t)snprintf(sql, sizeof(sql),
+                                "%s FROM jobs WHERE (?1 IS NULL OR status = ?1)"
+                                " AND (?2 IS NULL OR campaign_id = ?2)",
+                                select_what);
+    for (size_t i = 0; i < filter->label_count && n < sizeof(sql); i++)
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n,
+                              " AND EXISTS (SELECT 1 FROM json_each(jobs.json, '$.labels')"
+                              " WHERE key = ?%zu AND type = 'text' AND value = ?%zu)",
+                              5 + 2 * i, 6 + 2 * i);
+    if (n < sizeof(sql))
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", tail);
+    if (n >= sizeof(sql)) /* STORE_MAX_LABEL_FILTERS keeps it far below */
+        return store_error_set(reterr, -EINVAL, 0, "too many labels to filter on");
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, reterr);
+    if (filter->status)
+        bind_text(stmt, 1, filter->status);
+    if (filter->has_campaign_id)
+        sqlite3_bind_int64(stmt, 2, filter->campaign_id);
+    for (size_t i = 0; i < filter->label_count; i++) {
+        bind_text(stmt, (int)(5 + 2 * i), filter->label_keys[i]);
+        bind_text(stmt, (int)(6 + 2 * i), filter->label_values[i]);
+    }
+    *ret_stmt = stmt;
+    return 0;
+}
+
+/* sq_job_list() with labels: the same, through statements built for them. */
+static int job_list_labelled(struct sq *s, const struct store_job_filter *filter,
+                             struct store_job_list *list, struct store_error *reterr)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = prepare_labelled(s, filter, "SELECT COUNT(*)", "", &stmt, reterr);
+    if (r == 0)
+        r = step_count(s, stmt, &list->total, reterr);
+    sqlite3_finalize(stmt);
+    size_t cap = r == 0 ? page_size(list->total, filter->offset, filter->limit) : 0;
+    if (cap == 0)
+        return r;
+    if (!(list->items = calloc(cap, sizeof(*list->items))))
+        return -ENOMEM;
+    stmt = NULL;
+    r = prepare_labelled(s, filter, "SELECT " JOB_COLS,
+                         " ORDER BY created_at_ms, id LIMIT ?3 OFFSET ?4", &stmt, reterr);
+    if (r == 0) {
+        sqlite3_bind_int64(stmt, 3, filter->limit);
+        sqlite3_bind_int64(stmt, 4, filter->offset);
+        r = collect_rows(s, stmt, (void **)&list->items, &list->count, &cap, sizeof(*list->items),
+                         job_row, reterr);
+    }
+    sqlite3_finalize(stmt);
+    return r;
+}
+
 static int sq_job_list(struct store *st, const struct store_job_filter *filter,
                        struct store_job_list *ret_list, struct store_error *reterr)
 {
@@ -1056,6 +1201,10 @@ static int sq_job_list(struct store *st, const struct store_job_filter *filter,
     r = read_begin(s, reterr);
     if (r < 0)
         return r;
+    if (filter->label_count > 0) {
+        r = job_list_labelled(s, filter, &list, reterr);
+        goto out;
+    }
 
     sqlite3_stmt *stmt = s->stmt[S_JOB_COUNT + mask];
     if (mask & 1)
@@ -1492,6 +1641,299 @@ static int sq_decision_list(struct store *st, const char *job_id, int64_t limit,
     return 0;
 }
 
+/* ---- Tokens and audit (auth) -------------------------------------------- */
+
+static int token_copy(sqlite3_stmt *stmt, struct store_token *ret_token)
+{
+    struct store_token token = {
+        .has_campaign_id = sqlite3_column_type(stmt, 3) != SQLITE_NULL,
+        .campaign_id = sqlite3_column_int64(stmt, 3),
+        .created_at_ms = sqlite3_column_int64(stmt, 5),
+        .revoked_at_ms = sqlite3_column_int64(stmt, 7),
+    };
+    const void *hash = sqlite3_column_blob(stmt, 4);
+    if (hash && sqlite3_column_bytes(stmt, 4) == STORE_TOKEN_HASH_SIZE)
+        memcpy(token.hash, hash, STORE_TOKEN_HASH_SIZE);
+    struct store_pack_item items[4] = {
+        {.dst = &token.id},
+        {.dst = &token.name},
+        {.dst = &token.role},
+        {.dst = &token.created_by},
+    };
+    items[0].src = col_text(stmt, 0, &items[0].len);
+    items[1].src = col_text(stmt, 1, &items[1].len);
+    items[2].src = col_text(stmt, 2, &items[2].len);
+    items[3].src = col_text_or_null(stmt, 6, &items[3].len);
+    int r = store_pack(items, 4, &token.mem);
+    if (r < 0)
+        return r;
+    *ret_token = token;
+    return 0;
+}
+
+static int token_row(sqlite3_stmt *stmt, void *item)
+{
+    return token_copy(stmt, item);
+}
+
+static int sq_token_create(struct store *st, const struct store_token *token,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_TOKEN_INSERT];
+    bind_text(stmt, 1, token->id);
+    bind_text(stmt, 2, token->name);
+    bind_text(stmt, 3, token->role);
+    if (token->has_campaign_id)
+        sqlite3_bind_int64(stmt, 4, token->campaign_id);
+    sqlite3_bind_blob(stmt, 5, token->hash, STORE_TOKEN_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, token->created_at_ms);
+    bind_text(stmt, 7, token->created_by);
+    int rc = sqlite3_step(stmt);
+    r = rc == SQLITE_DONE ? 0 : fail_insert(s, rc, "token", reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_token_get(struct store *st, const char *id, struct store_token *ret_token,
+                        struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_TOKEN_GET];
+    bind_text(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        r = token_copy(stmt, ret_token);
+    else if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no token '%s'", id);
+    else
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_token_list(struct store *st, struct store_token_list *ret_list,
+                         struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_token_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = collect_rows(s, s->stmt[S_TOKEN_ALL], (void **)&list.items, &list.count, &cap,
+                     sizeof(*list.items), token_row, reterr);
+    if (r < 0) {
+        store_token_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
+static int sq_token_revoke(struct store *st, const char *id, int64_t at_ms,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_TOKEN_REVOKE];
+    bind_text(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, at_ms);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "no token '%s'", id);
+    else if (rc != SQLITE_ROW)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_audit_append(struct store *st, const struct store_audit *entry, uint64_t *ret_id,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_AUDIT_INSERT];
+    sqlite3_bind_int64(stmt, 1, entry->at_ms);
+    bind_text(stmt, 2, entry->actor_id);
+    bind_text(stmt, 3, entry->actor_name ? entry->actor_name : "");
+    bind_text(stmt, 4, entry->action);
+    bind_text(stmt, 5, entry->target);
+    if (entry->has_campaign_id)
+        sqlite3_bind_int64(stmt, 6, entry->campaign_id);
+    bind_text(stmt, 7, entry->before);
+    bind_text(stmt, 8, entry->after);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        if (ret_id)
+            *ret_id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    } else {
+        r = fail(s, rc, reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+static int audit_row(sqlite3_stmt *stmt, void *item)
+{
+    struct store_audit entry = {
+        .id = (uint64_t)sqlite3_column_int64(stmt, 0),
+        .at_ms = sqlite3_column_int64(stmt, 1),
+        .has_campaign_id = sqlite3_column_type(stmt, 6) != SQLITE_NULL,
+        .campaign_id = sqlite3_column_int64(stmt, 6),
+    };
+    const char **dst[6] = {&entry.actor_id, &entry.actor_name, &entry.action,
+                           &entry.target,   &entry.before,     &entry.after};
+    static const int cols[6] = {2, 3, 4, 5, 7, 8};
+    struct store_pack_item items[6];
+    for (int i = 0; i < 6; i++) {
+        items[i].dst = dst[i];
+        items[i].src = col_text_or_null(stmt, cols[i], &items[i].len);
+    }
+    int r = store_pack(items, 6, &entry.mem);
+    if (r == 0)
+        *(struct store_audit *)item = entry;
+    return r;
+}
+
+static void bind_audit_filter(sqlite3_stmt *stmt, const struct store_audit_filter *filter)
+{
+    bind_text(stmt, 1, filter->target);
+    bind_text(stmt, 2, filter->actor);
+    sqlite3_bind_int64(stmt, 3, filter->since_ms);
+    if (filter->has_campaign_id)
+        sqlite3_bind_int64(stmt, 4, filter->campaign_id);
+}
+
+static int sq_audit_list(struct store *st, const struct store_audit_filter *filter,
+                         struct store_audit_list *ret_list, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    struct store_audit_list list = {0};
+    size_t cap = 0;
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    r = read_begin(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_AUDIT_COUNT];
+    bind_audit_filter(stmt, filter);
+    r = step_count(s, stmt, &list.total, reterr);
+    if (r == 0) {
+        stmt = s->stmt[S_AUDIT_PAGE];
+        bind_audit_filter(stmt, filter);
+        sqlite3_bind_int64(stmt, 5, filter->limit);
+        sqlite3_bind_int64(stmt, 6, filter->offset);
+        r = collect_rows(s, stmt, (void **)&list.items, &list.count, &cap, sizeof(*list.items),
+                         audit_row, reterr);
+    }
+    read_end(s);
+    if (r < 0) {
+        store_audit_list_release(&list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}
+
+/* ---- Events ------------------------------------------------------------- */
+
+static int sq_event_append(struct store *st, const struct store_event *event,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_INSERT];
+    sqlite3_bind_int64(stmt, 1, event->seq);
+    sqlite3_bind_int64(stmt, 2, event->at_ms);
+    bind_text(stmt, 3, event->type);
+    bind_text(stmt, 4, event->job_id);
+    sqlite3_bind_int64(stmt, 5, event->campaign_id);
+    bind_text(stmt, 6, event->json);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        r = fail_insert(s, rc, "event", reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_event_foreach(struct store *st, int64_t after_seq, int64_t upto_seq, int64_t limit,
+                            store_event_cb *cb, void *userdata, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_SINCE];
+    sqlite3_bind_int64(stmt, 1, after_seq);
+    sqlite3_bind_int64(stmt, 2, upto_seq);
+    sqlite3_bind_int64(stmt, 3, limit);
+    int rc;
+    size_t len;
+    while (r == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct store_event event = {
+            .seq = sqlite3_column_int64(stmt, 0),
+            .at_ms = sqlite3_column_int64(stmt, 1),
+            .type = col_text(stmt, 2, &len),
+            .job_id = col_text_or_null(stmt, 3, &len),
+            .campaign_id = sqlite3_column_int64(stmt, 4),
+            .json = col_text(stmt, 5, &len),
+        };
+        event.json_len = len;
+        r = cb(&event, userdata);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
+static int sq_event_bounds(struct store *st, int64_t *ret_min_seq, int64_t *ret_max_seq,
+                           struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_BOUNDS];
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *ret_min_seq = sqlite3_column_int64(stmt, 0);
+        *ret_max_seq = sqlite3_column_int64(stmt, 1);
+    } else {
+        r = fail(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, reterr);
+    }
+    done(stmt);
+    return r;
+}
+
+static int sq_event_prune(struct store *st, int64_t keep, int64_t before_at_ms,
+                          struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_EVENT_PRUNE];
+    sqlite3_bind_int64(stmt, 1, keep);
+    sqlite3_bind_int64(stmt, 2, before_at_ms);
+    int rc = exec_stmt(stmt);
+    return rc == SQLITE_DONE ? sqlite3_changes(s->db) : fail(s, rc, reterr);
+}
+
 /* ---- Patterns and orchestration ----------------------------------------- */
 
 /* The current row of STMT (PATTERN_COLS) as a pattern owning its strings. */
@@ -1758,6 +2200,16 @@ static const struct store_ops sqlite_ops = {
     .run_max_id = sq_run_max_id,
     .decision_insert = sq_decision_insert,
     .decision_list = sq_decision_list,
+    .token_create = sq_token_create,
+    .token_get = sq_token_get,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .audit_append = sq_audit_append,
+    .audit_list = sq_audit_list,
+    .event_append = sq_event_append,
+    .event_foreach = sq_event_foreach,
+    .event_bounds = sq_event_bounds,
+    .event_prune = sq_event_prune,
     .pattern_put = sq_pattern_put,
     .pattern_get = sq_pattern_get,
     .pattern_list = sq_pattern_list,

@@ -24,6 +24,9 @@ import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
+# Auth is mandatory (docs/security.md): every daemon here gets an admin token.
+ADMIN_TOKEN = "e2e-admin-token"
+DEFAULT = object()  # call(): send the daemon's admin token
 failures = 0
 
 
@@ -40,7 +43,9 @@ def check(name, ok, detail=""):
 class Daemon:
     def __init__(self, data, env=None):
         self.data = data
-        self.env = dict(os.environ, **(env or {}))
+        self.env = dict(os.environ, OVSCHED_ADMIN_TOKEN=ADMIN_TOKEN)
+        self.env.update(env or {})
+        self.token = self.env["OVSCHED_ADMIN_TOKEN"]
         self.start()
 
     def start(self):
@@ -53,7 +58,8 @@ class Daemon:
             raise RuntimeError("daemon did not start: " + line)
         self.base = line.split("listening on ")[1].split()[0]
 
-    def call(self, method, body=None, token=None, raw=None, timeout=10):
+    def call(self, method, body=None, token=DEFAULT, raw=None, timeout=10):
+        token = self.token if token is DEFAULT else token
         data = raw if raw is not None else json.dumps(body or {}).encode()
         req = urllib.request.Request(self.base + RPC + method, data=data, method="POST")
         req.add_header("Content-Type", "application/json")
@@ -126,6 +132,8 @@ def test_crud(d):
         "cron": "0 9 * * 1", "timezone": "America/New_York",
         "dependencies": ["job_id_data_refresh"],
         "retry_policy": {"max_attempts": 5, "backoff": "exponential"}}}}}
+    # Dependencies must name existing jobs (SPEC section 5): create it first.
+    d.call("CreateJob", {"job": {"id": "job_id_data_refresh", "executor": {"type": "noop"}}})
     status, body = d.call("CreateJob", seed_a)
     job = body.get("job", {})
     check("CreateJob accepts the seed's example A verbatim", status == 200 and job.get("id"), body)
@@ -159,6 +167,7 @@ def test_crud(d):
     check("DeleteJob answers success", status == 200 and body.get("success") is True, body)
     status, body = d.call("GetJob", {"job_id": jid})
     check("a deleted job is gone (404)", status == 404 and body.get("code") == "not_found", body)
+    d.call("DeleteJob", {"job_id": "job_id_data_refresh"})
 
 
 def post_huge_body(d, size):
@@ -310,7 +319,7 @@ def test_retries(d):
 def test_auth(tmp):
     d = Daemon(os.path.join(tmp, "auth"), {"OVSCHED_ADMIN_TOKEN": "s3cret"})
     try:
-        status, body = d.call("ListJobs", {})
+        status, body = d.call("ListJobs", {}, token=None)
         check("without the admin token: 401", status == 401
               and body.get("code") == "unauthenticated", body)
         status, body = d.call("ListJobs", {}, token="wrong")

@@ -27,6 +27,8 @@ import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
+# Auth is mandatory (docs/security.md): every daemon here gets an admin token.
+ADMIN_TOKEN = "e2e-patterns-admin"
 FINAL = {"COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED", "INTERRUPTED",
          "UPSTREAM_FAILED"}
 failures = 0
@@ -52,16 +54,19 @@ class Daemon:
         self.log = open(self.data + ".log", "a")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.extra,
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+            env=dict(os.environ, OVSCHED_ADMIN_TOKEN=ADMIN_TOKEN))
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:
             raise RuntimeError("daemon did not start: " + line)
         self.base = line.split("listening on ")[1].split()[0]
 
-    def call(self, method, body=None, timeout=10):
+    def call(self, method, body=None, timeout=10, token=ADMIN_TOKEN):
         req = urllib.request.Request(self.base + RPC + method,
                                      data=json.dumps(body or {}).encode(), method="POST")
         req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, json.loads(resp.read() or b"{}")

@@ -43,6 +43,8 @@ max_len_of() {
     fuzz_cron_*) echo 256 ;;
     fuzz_timefmt) echo 128 ;;
     fuzz_job_doc) echo 1024 ;;
+    fuzz_crontab) echo 2048 ;;
+    fuzz_events_filter) echo 512 ;;
     *) echo 4096 ;;
     esac
 }

@@ -82,6 +82,10 @@ static void assert_same_spec(const struct sched_job_spec *a, const struct sched_
     assert_memory_equal(&a->retry, &b->retry, sizeof(a->retry));
     if (a->executor || b->executor)
         assert_string_equal(a->executor, b->executor);
+    assert_int_equal(a->dependency_timeout_ms, b->dependency_timeout_ms);
+    assert_int_equal(a->dep_count, b->dep_count);
+    for (size_t i = 0; i < a->dep_count; i++)
+        assert_string_equal(a->deps[i], b->deps[i]);
 }
 
 static const char *const jobs[] = {
@@ -98,6 +102,9 @@ static const char *const jobs[] = {
     "{\"id\":\"d\",\"executor\":{\"type\":\"http\",\"url\":\"http://127.0.0.1:9/x\"},"
     "\"metadata\":{\"scheduling\":{\"at\":\"2027-01-01T00:00:00Z\"}}}",
     "{\"id\":\"e\"}",
+    "{\"id\":\"f\",\"metadata\":{\"scheduling\":{\"cron\":\"0 6 * * *\",\"dependencies\":"
+    "[\"a\",\"b\"],\"dependency_timeout\":\"5m\"}}}",
+    "{\"id\":\"g\",\"metadata\":{\"scheduling\":{\"dependencies\":[\"f\"]}}}",
 };
 
 /* Decoding the digest gives the core what the document gives it. */
@@ -170,7 +177,7 @@ static void test_damage_is_refused(void **state)
     }
     assert_true(refused > 0);
     /* Another format version is refused whole. */
-    copy[1] = 2;
+    copy[1]++;
     assert_int_equal(job_digest_decode(&dec, "x", copy, digest->len, &spec), -EINVAL);
     g_free(copy);
     job_digest_decoder_clear(&dec);

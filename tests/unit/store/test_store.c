@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <glib.h>
 
 #include "store/internal.h"
 #include "store/store.h"
@@ -469,6 +470,81 @@ static void test_job_list_against_model(void **state)
     struct store_job_list list;
     assert_int_equal(store_job_list(fx->st, &bad, &list, NULL), -EINVAL);
     store_job_list_release(NULL);
+}
+
+static void create_labelled(struct store *st, const char *id, const char *labels)
+{
+    char json[256];
+    snprintf(json, sizeof(json), "{\"id\":\"%s\",\"labels\":%s}", id, labels);
+    struct store_job job = {.id = id, .status = "ACTIVE", .json = json, .created_at_ms = 1};
+    assert_int_equal(store_job_create(st, &job, NULL), 0);
+}
+
+static char *list_ids(struct store *st, const char *const *keys, const char *const *values,
+                      size_t count, int64_t offset, int64_t limit, int64_t *ret_total)
+{
+    struct store_job_filter filter = {.offset = offset,
+                                      .limit = limit,
+                                      .label_keys = keys,
+                                      .label_values = values,
+                                      .label_count = count};
+    struct store_job_list list;
+    assert_int_equal(store_job_list(st, &filter, &list, NULL), 0);
+    GString *ids = g_string_new(NULL);
+    for (size_t i = 0; i < list.count; i++)
+        g_string_append_printf(ids, "%s ", list.items[i].id);
+    *ret_total = list.total;
+    store_job_list_release(&list);
+    return g_string_free(ids, FALSE);
+}
+
+/* Labels are filtered in the store, with paging and totals over the match:
+ * ListJobs never loads every job to filter them. */
+static void test_job_list_labels(void **state)
+{
+    struct fixture *fx = *state;
+    create_labelled(fx->st, "a", "{\"team\":\"data\",\"tier\":\"1\"}");
+    create_labelled(fx->st, "b", "{\"team\":\"data\",\"tier\":\"2\"}");
+    create_labelled(fx->st, "c", "{\"team\":\"web\"}");
+    create_labelled(fx->st, "d", "{\"team\":\"data\",\"odd.key \\\"q\\\"\":\"x\"}");
+    create_labelled(fx->st, "e", "{\"tier\":1}"); /* a number is not the string "1" */
+    create_labelled(fx->st, "f", "[]");
+    const char *team[] = {"team"}, *data[] = {"data"};
+    int64_t total;
+    char *ids = list_ids(fx->st, team, data, 1, 0, -1, &total);
+    assert_string_equal(ids, "a b d ");
+    assert_int_equal(total, 3);
+    g_free(ids);
+    ids = list_ids(fx->st, team, data, 1, 1, 1, &total); /* page 2 of size 1 */
+    assert_string_equal(ids, "b ");
+    assert_int_equal(total, 3);
+    g_free(ids);
+    const char *both[] = {"team", "tier"}, *vals[] = {"data", "1"};
+    ids = list_ids(fx->st, both, vals, 2, 0, -1, &total);
+    assert_string_equal(ids, "a ");
+    g_free(ids);
+    const char *odd[] = {"odd.key \"q\""}, *x[] = {"x"};
+    ids = list_ids(fx->st, odd, x, 1, 0, -1, &total);
+    assert_string_equal(ids, "d ");
+    g_free(ids);
+    const char *tier[] = {"tier"}, *one[] = {"1"};
+    ids = list_ids(fx->st, tier, one, 1, 0, 0, &total); /* only the total */
+    assert_string_equal(ids, "");
+    assert_int_equal(total, 1);
+    g_free(ids);
+    const char *keys[STORE_MAX_LABEL_FILTERS + 1] = {0}, *values[STORE_MAX_LABEL_FILTERS + 1] = {0};
+    for (int i = 0; i <= STORE_MAX_LABEL_FILTERS; i++)
+        keys[i] = values[i] = "k";
+    struct store_job_filter many = {.limit = -1,
+                                    .label_keys = keys,
+                                    .label_values = values,
+                                    .label_count = STORE_MAX_LABEL_FILTERS + 1};
+    struct store_job_list list;
+    assert_int_equal(store_job_list(fx->st, &many, &list, NULL), -EINVAL);
+    many.label_count = STORE_MAX_LABEL_FILTERS;
+    assert_int_equal(store_job_list(fx->st, &many, &list, NULL), 0);
+    assert_int_equal(list.total, 0);
+    store_job_list_release(&list);
 }
 
 struct walk {
@@ -1513,6 +1589,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_list_against_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_foreach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_list_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_unstarted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_update_get_list, setup, teardown),
