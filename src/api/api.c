@@ -137,7 +137,7 @@ static struct job_doc *parse_job(struct daemon *d, json_t *job, int64_t anchor_m
     int r = patterns_job_expand(d->patterns, copy, &rendered, err.message, sizeof(err.message));
     json_decref(copy);
     if (r < 0) {
-        reply_error(resp, -EINVAL, "%s", err.message);
+        reply_error(resp, r == -EPERM ? -EPERM : -EINVAL, "%s", err.message);
         return NULL;
     }
     copy = rendered;

@@ -61,6 +61,16 @@ static const struct policy {
     {"GetJobGraph", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
     {"ApplyJobs", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
     {"ListJobDecisions", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
+    /* patterns and orchestration (src/patterns): patterns are not any tenant's,
+     * flows and events may span tenants; a trigger by job_id is like RunJob */
+    {"RegisterPattern", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
+    {"ListPatterns", AUTH_ROLE_VIEWER, TENANT_FREE, false, false},
+    {"GetPattern", AUTH_ROLE_VIEWER, TENANT_FREE, false, false},
+    {"DeletePattern", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
+    {"TriggerJobFromOrchestration", AUTH_ROLE_OPERATOR, TENANT_JOB, false, true},
+    {"GetFlowStatus", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
+    {"CompleteRun", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
+    {"PublishEvent", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
 };
 
 /* The request being served (one at a time, on the loop). */
@@ -374,6 +384,11 @@ static void audit_after_success(struct daemon *d, struct api_call *call,
         log_write("error", daemon_now_ms(), json_pack("{ss}", "method", call->method),
                   "audit entry of %s not written: %s", call->method, err.message);
     json_decref(after);
+}
+
+bool api_call_is_admin(void)
+{
+    return !current || auth_role_allows(current->principal.role, AUTH_ROLE_ADMIN);
 }
 
 void api_call_end(struct daemon *d, struct api_call *call, struct http_response *resp)

@@ -83,6 +83,11 @@ bool api_call_commit_job(struct daemon *d, const char *job_id, struct http_respo
  * that has no entry yet, release CALL. */
 void api_call_end(struct daemon *d, struct api_call *call, struct http_response *resp);
 
+/* Whether the call being served has the admin role (true outside a call:
+ * the daemon's own work).  For checks a handler makes on what it derives
+ * from the request, such as a job rendered from a pattern (src/patterns). */
+bool api_call_is_admin(void);
+
 /* Writers outside the API (the watched job folder) audit their job writes
  * inside their own transaction: take the stored state of job ID before the
  * write (NULL: none), then after a successful write append the entry by

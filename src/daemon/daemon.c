@@ -506,7 +506,8 @@ static void hook_run_start(void *ctx, struct sched_run *run)
                                   : "the run could not be recorded in the store");
         return;
     }
-    events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
+    events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt,
+               patterns_run_correlation(d->patterns, run->id));
     if (d->batch && !written) {
         /* Group commit: the executor starts once the batch holding its record
          * is committed (batch_commit()), never before. */
@@ -549,9 +550,9 @@ static void hook_run_changed(void *ctx, struct sched_run *run)
         run->status == SCHED_RUN_SKIPPED && !g_hash_table_contains(d->stored, RUN_KEY(run->id));
     if (!skipped_slot)
         record_run(d, run);
-    patterns_run_changed(d->patterns, run);
     events_run(d->events, false, run->job_id, sched_run_status_to_string(run->status), run->id,
-               run->attempt, NULL);
+               run->attempt, patterns_run_correlation(d->patterns, run->id));
+    patterns_run_changed(d->patterns, run); /* after: it forgets a final run's context */
     if (sched_run_status_is_final(run->status)) {
         const char *status = sched_run_status_to_string(run->status);
         metrics_run_finished(status);
@@ -629,7 +630,8 @@ static void write_deferred(struct daemon *d)
         if (!run) /* it ended in the pass, and its end is recorded */
             continue;
         record_run(d, run);
-        events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt, NULL);
+        events_run(d->events, true, run->job_id, "RUNNING", run->id, run->attempt,
+                   patterns_run_correlation(d->patterns, run->id));
     }
     g_array_set_size(d->to_record, 0);
     for (guint i = 0; i < d->decisions->len; i++) {
@@ -1089,8 +1091,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
         return r;
     /* trigger_on events from Redis: --redis-ingest, else the --redis of the
      * event sink (on its own channel, so our own events never come back). */
-    const char *ingest = d->config.redis_ingest_url ? d->config.redis_ingest_url
-                                                    : d->config.events.redis_url;
+    const char *ingest =
+        d->config.redis_ingest_url ? d->config.redis_ingest_url : d->config.events.redis_url;
     if ((r = patterns_start(d->patterns, ingest, d->config.redis_ingest_channel, err, err_size)) <
         0)
         return r;
@@ -1181,8 +1183,8 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0, STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), {0},
-        NULL,        NULL, NULL};
+        "127.0.0.1", 8080, "./data", 0,   STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"),
+        {0},         NULL, NULL,     NULL};
     char *listen_host = NULL, err[512] = "";
     enum log_format log_format;
     int c;

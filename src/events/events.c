@@ -286,6 +286,8 @@ struct change {
     const char *correlation_id; /* NULL: the event's own id */
     const char *reason;         /* a skipped slot: why */
     int64_t slot_ms;            /* a skipped slot: when it was due */
+    const char *pattern_id;     /* pattern_registered: the pattern, else NULL */
+    int64_t revision;           /* pattern_registered: its revision */
 };
 
 static char *envelope(const struct change *c, int64_t seq, int64_t at_ms)
@@ -293,7 +295,11 @@ static char *envelope(const struct change *c, int64_t seq, int64_t at_ms)
     char event_id[37], ts[32];
     uuid_v7(at_ms, event_id);
     timestamp_ms(at_ms, ts);
-    json_t *payload = json_pack("{ss ss}", "job_id", c->job_id, "status", c->status);
+    json_t *payload =
+        c->pattern_id
+            ? json_pack("{ss ss* sI}", "pattern_id", c->pattern_id, "version",
+                        *c->status ? c->status : NULL, "revision", (json_int_t)c->revision)
+            : json_pack("{ss ss}", "job_id", c->job_id, "status", c->status);
     if (c->run_id) {
         char run[24];
         snprintf(run, sizeof(run), "%llu", (unsigned long long)c->run_id);
@@ -668,6 +674,19 @@ void events_job(struct events *ev, enum events_type type, const char *job_id, in
     emit(ev, &c);
 }
 
+void events_pattern(struct events *ev, const char *pattern_id, const char *version,
+                    int64_t revision)
+{
+    if (!ev)
+        return;
+    struct change c = {.type = EVENTS_PATTERN_REGISTERED,
+                       .job_id = "",
+                       .status = version ? version : "",
+                       .pattern_id = pattern_id,
+                       .revision = revision};
+    emit(ev, &c);
+}
+
 static int run_event_type(bool started, const char *status)
 {
     static const struct {
@@ -715,8 +734,17 @@ void events_decision(struct events *ev, const char *job_id, const char *kind, in
 {
     if (!ev || strncmp(kind, "skipped", 7) != 0)
         return;
-    struct change c = {
-        EVENTS_JOB_SKIPPED, job_id, "SKIPPED", campaign_of(ev, job_id), 0, 0, NULL, kind, slot_ms};
+    struct change c = {EVENTS_JOB_SKIPPED,
+                       job_id,
+                       "SKIPPED",
+                       campaign_of(ev, job_id),
+                       0,
+                       0,
+                       NULL,
+                       kind,
+                       slot_ms,
+                       NULL,
+                       0};
     emit(ev, &c);
 }
 

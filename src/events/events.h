@@ -142,6 +142,11 @@ void events_job(struct events *events, enum events_type type, const char *job_id
 void events_run(struct events *events, bool started, const char *job_id, const char *status,
                 uint64_t run_id, int attempt, const char *correlation_id);
 
+/* Pattern PATTERN_ID was registered at REVISION (its VERSION may be NULL):
+ * a pattern_registered event, payload {pattern_id, version, revision}. */
+void events_pattern(struct events *events, const char *pattern_id, const char *version,
+                    int64_t revision);
+
 /* The scheduler decided KIND ("skipped_forbid", "skipped_misfire", ...; see
  * sched_decision_kind_to_string()) for job JOB_ID's slot SLOT_MS: the kinds
  * that skip a slot are a job_skipped event without a run; others are ignored. */

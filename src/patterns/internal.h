@@ -39,7 +39,8 @@ struct patterns {
     GHashTable *deps_of;    /* job id -> its dependencies (json_t * array) */
     GHashTable *dependents; /* job id -> set of the ids of jobs depending on it */
     bool index_ready;
-    GQueue later; /* struct later * */
+    GQueue later;          /* struct later * */
+    GHashTable *cascading; /* job id -> its queued cascade (struct later *, in `later`) */
     uv_timer_t prune_timer;
     bool stopping;
     /* Nexus (patterns_nexus.c) */

@@ -23,9 +23,11 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/api_auth.h"
 #include "api/job_doc.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
+#include "events/events.h"
 #include "patterns/internal.h"
 #include "patterns/pattern.h"
 
@@ -74,11 +76,49 @@ static void bind_context(struct patterns *p, uint64_t run_id, struct run_ctx *ct
     g_hash_table_replace(p->contexts, RUN_KEY(run_id), ctx);
 }
 
+/* A run the dependency graph started (src/sched: a job without a schedule
+ * whose dependencies completed) in the same call that completed a cascading
+ * run of one of its dependencies joins that flow. */
+static struct run_ctx *cascade_context_for(struct patterns *p, const struct sched_run *run)
+{
+    patterns_index_ensure(p);
+    json_t *deps = g_hash_table_lookup(p->deps_of, run->job_id);
+    size_t i;
+    json_t *dep;
+    json_array_foreach(deps, i, dep)
+    {
+        struct later *item = g_hash_table_lookup(p->cascading, json_string_value(dep));
+        if (!item)
+            continue;
+        char parent_id[24];
+        snprintf(parent_id, sizeof(parent_id), "%llu", (unsigned long long)item->ctx->run_id);
+        json_t *context =
+            json_pack("{sO sn ss ss ss}", "flow_id", json_object_get(item->ctx->context, "flow_id"),
+                      "step_id", "cascaded_from", item->job_id, "parent_run_id", parent_id,
+                      "job_id", run->job_id);
+        return run_ctx_new("cascade", item->ctx->correlation_id, context, true);
+    }
+    return NULL;
+}
+
+const char *patterns_run_correlation(struct patterns *p, uint64_t run_id)
+{
+    struct run_ctx *ctx = p ? g_hash_table_lookup(p->contexts, RUN_KEY(run_id)) : NULL;
+    return ctx ? ctx->correlation_id : NULL;
+}
+
 void patterns_run_fill(struct patterns *p, const struct sched_run *run, bool first_write,
                        struct store_run *view)
 {
     if (!p)
         return;
+    if (first_write && run->trigger == SCHED_TRIGGER_DEPENDENCY &&
+        g_hash_table_size(p->cascading) > 0 &&
+        !g_hash_table_contains(p->contexts, RUN_KEY(run->id))) {
+        struct run_ctx *ctx = cascade_context_for(p, run);
+        if (ctx)
+            bind_context(p, run->id, ctx);
+    }
     if (first_write && p->pending && run->trigger == SCHED_TRIGGER_MANUAL &&
         !g_hash_table_contains(p->contexts, RUN_KEY(run->id))) {
         bind_context(p, run->id, p->pending);
@@ -159,6 +199,7 @@ struct patterns *patterns_new(struct daemon *d, const char *nexus_url)
     p->awaiting = g_hash_table_new(g_direct_hash, g_direct_equal);
     patterns_index_init(p);
     g_queue_init(&p->later);
+    p->cascading = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     uv_timer_init(&d->loop, &p->prune_timer);
     p->prune_timer.data = p;
     if (nexus_patterns_init(p, nexus_url) < 0) {
@@ -203,6 +244,7 @@ void patterns_free(struct patterns *p)
     g_hash_table_destroy(p->contexts);
     g_hash_table_destroy(p->awaiting);
     patterns_index_release(p);
+    g_hash_table_destroy(p->cascading);
     g_queue_clear_full(&p->later, (GDestroyNotify)later_free);
     run_ctx_free(p->pending);
     nexus_release(p);
@@ -326,6 +368,18 @@ int patterns_job_expand(struct patterns *p, json_t *job, json_t **ret, char *err
     if (json_is_string(pattern_id)) {
         if ((r = render_job(p, job, sched, &out, err, err_size)) < 0)
             return r;
+        /* The request did not show the shell executor auth checks for: the
+         * template did.  Parameters may reach its command: admin only. */
+        const char *type =
+            json_string_value(json_object_get(json_object_get(out, "executor"), "type"));
+        if (type && strcmp(type, "shell") == 0 && !api_call_is_admin()) {
+            snprintf(err, err_size,
+                     "executor.type: pattern '%s' renders a shell job: only an "
+                     "admin may create or change it",
+                     json_string_value(pattern_id));
+            json_decref(out);
+            return -EPERM;
+        }
     } else {
         out = json_deep_copy(job);
     }
@@ -524,6 +578,7 @@ void patterns_api_register(struct daemon *d, json_t *body, struct http_response 
         return;
     }
     nexus_enqueue(p, id);
+    events_pattern(d->events, id, json_string_value(json_object_get(pattern, "version")), revision);
     json_t *answer = json_pack("{so}", "pattern", pattern_reply(p, id));
     if (json_is_true(rerender))
         json_object_set_new(answer, "rerendered", rerender_all(d, id));
@@ -828,6 +883,7 @@ void patterns_run_changed(struct patterns *p, const struct sched_run *run)
         item->ctx = g_steal_pointer(&ctx);
         g_hash_table_steal(p->contexts, RUN_KEY(run->id));
         g_queue_push_tail(&p->later, item);
+        g_hash_table_replace(p->cascading, g_strdup(run->job_id), item);
         return;
     }
     g_hash_table_remove(p->contexts, RUN_KEY(run->id));
@@ -910,10 +966,13 @@ void patterns_settle(struct patterns *p)
     if (!p)
         return;
     while ((item = g_queue_pop_head(&p->later))) {
-        if (item->event)
+        if (item->event) {
             patterns_event_dispatch(p, item->event, NULL);
-        else
+        } else {
             cascade_from(p, item);
+            if (g_hash_table_lookup(p->cascading, item->job_id) == item)
+                g_hash_table_remove(p->cascading, item->job_id);
+        }
         later_free(item);
     }
 }

@@ -47,7 +47,8 @@ void patterns_free(struct patterns *p);
  * event executor, and when `metadata.service_specific.scheduler.pattern_id`
  * is set render JOB (borrowed) from the pattern, JOB's own fields overriding,
  * recording pattern_version, pattern_revision and pattern_overrides.  Returns
- * 0 with a new document in *ret, or -EINVAL with a message naming the field. */
+ * 0 with a new document in *ret, or -EINVAL with a message naming the field,
+ * or -EPERM when the rendering is a shell job and the caller is not admin. */
 int patterns_job_expand(struct patterns *p, json_t *job, json_t **ret, char *err, size_t err_size);
 
 /* ---- hooks from the daemon ---------------------------------------------- */
@@ -56,6 +57,9 @@ int patterns_job_expand(struct patterns *p, json_t *job, json_t **ret, char *err
  * trigger from its orchestration context, if it has one. */
 void patterns_run_fill(struct patterns *p, const struct sched_run *run, bool first_write,
                        struct store_run *view);
+/* The correlation id of run RUN_ID while it is in flight, or NULL: for its
+ * events (metadata.correlation_id). */
+const char *patterns_run_correlation(struct patterns *p, uint64_t run_id);
 /* RUN_ID was inserted in the store: its context can be written now. */
 void patterns_run_recorded(struct patterns *p, uint64_t run_id);
 /* Start an attempt of an `event` executor EX (borrowed).  Returns 0 (the run

@@ -344,6 +344,9 @@ def test_cascade(d):
           flow and flow["state"] == "COMPLETED" and [r["job_id"] for r in runs] ==
           ["chain-a", "chain-b", "chain-c"] and
           all(r["correlation_id"] == "corr-chain" for r in runs), flow)
+    check("each chain job ran once: the graph's dependency trigger joined the flow, no double run",
+          [len(runs_of(d, j)) for j in ("chain-a", "chain-b", "chain-c")] == [1, 1, 1],
+          [runs_of(d, j) for j in ("chain-b", "chain-c")])
     check("dependents' runs say they were cascaded, and from which run",
           len(runs) == 3 and runs[1]["trigger"] == "cascade"
           and runs[1]["orchestration"]["parent_run_id"] == runs[0]["id"]
@@ -474,6 +477,58 @@ def test_await(d):
           status == 400 and "executor.event_type" in body["message"], body)
 
 
+def read_events(d, since=0, seconds=1.5):
+    """The events of the log after SINCE, read from the SSE stream."""
+    req = urllib.request.Request(d.base + "/v1/events?since=%d" % since)
+    req.add_header("Authorization", "Bearer " + ADMIN_TOKEN)
+    events = []
+    deadline = time.time() + seconds
+    try:
+        with urllib.request.urlopen(req, timeout=0.5) as resp:
+            while time.time() < deadline:
+                line = resp.readline()
+                if line.startswith(b"data:"):
+                    events.append(json.loads(line[5:]))
+    except (socket.timeout, TimeoutError, OSError):
+        pass
+    return events
+
+
+def test_events(d):
+    events = read_events(d)
+    registered = [e for e in events if e["type"] == "scheduler.pattern_registered"]
+    check("RegisterPattern emits pattern_registered events with id, version and revision",
+          any(e["payload"] == {"pattern_id": "greet", "version": "3.0.0", "revision": 3}
+              for e in registered), registered[:4])
+    chain = [e for e in events if e["payload"].get("job_id", "").startswith("chain-")
+             and e["metadata"].get("correlation_id") == "corr-chain"]
+    kinds = sorted({(e["payload"]["job_id"], e["type"].split(".")[1]) for e in chain})
+    check("every event of the cascaded runs carries the flow's correlation id",
+          kinds == sorted((j, t) for j in ("chain-a", "chain-b", "chain-c")
+                          for t in ("job_started", "job_completed")), kinds)
+    updated = [e for e in events if e["type"] == "scheduler.job_updated"
+               and e["payload"]["job_id"] in ("greet-world", "greet-own")]
+    check("re-rendering a pattern's jobs emits job_updated for each",
+          len(updated) >= 2, updated)
+
+
+def test_operator(d):
+    status, body = d.call("CreateToken", {"name": "ops", "role": "operator"})
+    secret = body.get("secret")
+    check("an operator token is created", status == 200 and secret, body)
+    d.call("RegisterPattern", {"pattern": {"pattern_id": "sh", "parameters": {"x": {}},
+        "template": {"executor": {"type": "shell", "command": ["/bin/echo", "{{x}}"]}}}})
+    status, body = d.call("CreateJob", {"job": {"id": "op-sh", "metadata": {"service_specific": {
+        "scheduler": {"pattern_id": "sh", "parameters": {"x": "; rm -rf /"}}}}}}, token=secret)
+    check("an operator cannot create a shell job through a pattern",
+          status == 403 and "renders a shell job" in body.get("message", ""), body)
+    status, body = d.call("RegisterPattern", {"pattern": {"pattern_id": "sh2", "template": {
+        "executor": {"type": "shell", "command": ["/bin/true"]}}}}, token=secret)
+    check("an operator cannot register a shell pattern", status == 403, body)
+    status, body = d.call("TriggerJobFromOrchestration", {"job_id": "chain-a"}, token=secret)
+    check("an operator may trigger a job", status == 200, body)
+
+
 def test_nexus(tmp):
     port = free_port()
     d = Daemon(os.path.join(tmp, "nexus"), ["--nexus-url", "http://127.0.0.1:%d" % port])
@@ -573,7 +628,7 @@ def main():
     try:
         for test in (test_patterns, test_rendering, test_rerender, test_delete,
                      test_idempotency, test_cascade, test_pattern_trigger, test_trigger_on,
-                     test_await):
+                     test_await, test_events, test_operator):
             try:
                 test(d)
             except Exception as e:  # one broken test must not hide the others
