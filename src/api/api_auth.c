@@ -61,13 +61,14 @@ static const struct policy {
     {"GetJobGraph", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
     {"ApplyJobs", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
     {"ListJobDecisions", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
-    /* patterns and orchestration (src/patterns): patterns are not any tenant's,
-     * flows and events may span tenants; a trigger by job_id is like RunJob */
+    /* patterns and orchestration (src/patterns): patterns belong to no tenant,
+     * flows and events may span tenants, a trigger by pattern creates a job:
+     * not for tenant-bound tokens until reviewed for tenants */
     {"RegisterPattern", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
-    {"ListPatterns", AUTH_ROLE_VIEWER, TENANT_FREE, false, false},
-    {"GetPattern", AUTH_ROLE_VIEWER, TENANT_FREE, false, false},
+    {"ListPatterns", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
+    {"GetPattern", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
     {"DeletePattern", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
-    {"TriggerJobFromOrchestration", AUTH_ROLE_OPERATOR, TENANT_JOB, false, true},
+    {"TriggerJobFromOrchestration", AUTH_ROLE_OPERATOR, TENANT_DENY, false, true},
     {"GetFlowStatus", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
     {"CompleteRun", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
     {"PublishEvent", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},

@@ -193,9 +193,15 @@ NEED = {"CreateJob": "operator", "UpdateJob": "operator", "DeleteJob": "operator
         "ResumeJob": "operator", "PreviewSchedule": "viewer", "CreateToken": "admin",
         "ListTokens": "admin", "RevokeToken": "admin", "ListAuditLog": "admin",
         "GetJobsDirStatus": "viewer", "GetJobGraph": "viewer", "ApplyJobs": "operator",
-        "ListJobDecisions": "viewer"}
+        "ListJobDecisions": "viewer",
+        "RegisterPattern": "operator", "ListPatterns": "viewer", "GetPattern": "viewer",
+        "DeletePattern": "operator", "TriggerJobFromOrchestration": "operator",
+        "GetFlowStatus": "viewer", "CompleteRun": "operator", "PublishEvent": "operator"}
 # Routes over every tenant's data at once: refused to tenant-bound tokens.
-TENANT_DENIED = {"GetJobsDirStatus", "GetJobGraph", "ApplyJobs"}
+TENANT_DENIED = {"GetJobsDirStatus", "GetJobGraph", "ApplyJobs",
+                 # patterns belong to no tenant; flows and events may span tenants
+                 "RegisterPattern", "ListPatterns", "GetPattern", "DeletePattern",
+                 "TriggerJobFromOrchestration", "GetFlowStatus", "CompleteRun", "PublishEvent"}
 
 
 class World:
@@ -261,6 +267,34 @@ class World:
         if method == "RevokeToken":
             _, token_id = self.make_token("victim", "viewer", campaign)
             return {"token_id": token_id}
+        return self.pattern_request(method, campaign)
+
+    def pattern_request(self, method, campaign):
+        """Bodies for the pattern and orchestration routes (docs/patterns.md)."""
+        self.n += 1
+        pattern = {"pattern_id": "pat-%d" % self.n, "template": {"executor": {"type": "noop"}}}
+        if method == "RegisterPattern":
+            return {"pattern": pattern}
+        if method in ("GetPattern", "DeletePattern"):
+            self.d.call("RegisterPattern", {"pattern": pattern})
+            return {"pattern_id": pattern["pattern_id"]}
+        if method == "ListPatterns":
+            return {}
+        if method == "TriggerJobFromOrchestration":
+            return {"job_id": self.job(campaign)}
+        if method == "GetFlowStatus":
+            flow = "flow-%d" % self.n
+            self.d.call("TriggerJobFromOrchestration",
+                        {"job_id": self.job(campaign), "orchestration": {"correlation_id": flow}})
+            return {"correlation_id": flow}
+        if method == "CompleteRun":
+            job_id = "await-%d" % self.n
+            self.d.call("CreateJob", {"job": {"id": job_id, "campaign_id": campaign, "executor": {
+                "type": "event", "event_type": "auth.work", "await_completion": True}}})
+            status, body = self.d.call("RunJob", {"job_id": job_id})
+            return {"run_id": body["run"]["id"], "status": "COMPLETED"}
+        if method == "PublishEvent":
+            return {"type": "auth.test", "payload": {}}
         raise KeyError(method)
 
 
