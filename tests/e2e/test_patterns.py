@@ -588,7 +588,7 @@ def test_redis(tmp):
     d = None
     try:
         d = Daemon(os.path.join(tmp, "redis"),
-                   ["--redis-ingest", "redis://127.0.0.1:%d" % port])
+                   ["--redis", "redis://127.0.0.1:%d" % port])
         d.call("CreateJob", {"job": {"id": "on-redis", "executor": {"type": "noop"},
             "metadata": {"scheduling": {"trigger_on": [
                 {"type": "campaign.launched", "filter": {"region": "eu"}}]}}}})
@@ -614,7 +614,7 @@ def test_redis(tmp):
               ev.get("payload", {}).get("campaign_id") == 4
               and ev.get("metadata", {}).get("source") == "redis", flow)
         rc = d.stop()
-        check("the daemon with --redis-ingest stops cleanly", rc == 0, rc)
+        check("the daemon with --redis stops cleanly", rc == 0, rc)
     finally:
         if d and d.proc.poll() is None:
             d.proc.kill()
