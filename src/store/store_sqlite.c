@@ -193,7 +193,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA
     " WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR actor_id = ?2 OR actor_name = ?2)"      \
     " AND at_ms >= ?3 AND (?4 IS NULL OR campaign_id = ?4)"
 #define PATTERN_COLS "id, json, nexus_status, revision, created_at_ms, updated_at_ms"
-#define RUN_VALUES "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+#define RUN_VALUES   "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
 
 /* The four job filters: none, status (?1), campaign (?2), both. */
 #define WHERE_NONE     ""
