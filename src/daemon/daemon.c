@@ -554,11 +554,10 @@ struct later_decision {
     int64_t at_ms;
 };
 
-static void later_decision_free(struct later_decision *later)
+static void later_decision_clear(struct later_decision *later)
 {
     g_free((char *)later->decision.job_id);
     g_free((char *)later->decision.reason);
-    g_free(later);
 }
 
 static void write_decision(struct daemon *d, const struct sched_decision *decision, int64_t at_ms)
@@ -585,12 +584,10 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
         return;
     }
     /* In a pass: written at its end, after the starts. */
-    struct later_decision *later = g_new(struct later_decision, 1);
-    later->decision = *decision;
-    later->decision.job_id = g_strdup(decision->job_id);
-    later->decision.reason = g_strdup(decision->reason);
-    later->at_ms = daemon_now_ms();
-    g_ptr_array_add(d->decisions, later);
+    struct later_decision later = {*decision, daemon_now_ms()};
+    later.decision.job_id = g_strdup(decision->job_id);
+    later.decision.reason = g_strdup(decision->reason);
+    g_array_append_val(d->decisions, later);
 }
 
 /* ---- the clock -------------------------------------------------------- */
@@ -616,10 +613,10 @@ static void write_deferred(struct daemon *d)
     }
     g_array_set_size(d->to_record, 0);
     for (guint i = 0; i < d->decisions->len; i++) {
-        struct later_decision *later = g_ptr_array_index(d->decisions, i);
+        struct later_decision *later = &g_array_index(d->decisions, struct later_decision, i);
         write_decision(d, &later->decision, later->at_ms);
     }
-    g_ptr_array_set_size(d->decisions, 0);
+    g_array_set_size(d->decisions, 0);
 }
 
 /* The batch was lost: the runs it inserted are not stored after all. */
@@ -1010,7 +1007,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     d->stored = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->uncommitted = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->to_record = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-    d->decisions = g_ptr_array_new_with_free_func((GDestroyNotify)later_decision_free);
+    d->decisions = g_array_new(FALSE, FALSE, sizeof(struct later_decision));
+    g_array_set_clear_func(d->decisions, (GDestroyNotify)later_decision_clear);
     d->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     d->to_start = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     d->groups_path = g_build_filename(d->config.data_dir, "process-groups", NULL);
@@ -1078,7 +1076,7 @@ static void daemon_release(struct daemon *d)
     g_free(d->exec_cache_text);
     json_decref(d->exec_cache_json);
     if (d->decisions)
-        g_ptr_array_free(d->decisions, TRUE);
+        g_array_free(d->decisions, TRUE);
     if (d->groups)
         g_hash_table_destroy(d->groups);
     if (d->to_start)
