@@ -741,6 +741,14 @@ json_t *daemon_run_view(const struct store_run *run)
     return view;
 }
 
+/* The tenant of job ID, from the core: run events need it, and asking the
+ * store for each of 100,000 runs due at once would cost a second. */
+static bool job_campaign(void *ctx, const char *id, int64_t *ret_campaign_id)
+{
+    struct daemon *d = ctx;
+    return sched_job_campaign(d->sched, id, ret_campaign_id) == 0;
+}
+
 /* ---- start-up ------------------------------------------------------------ */
 
 /* The start-up load: every stored job into the core, straight from the
@@ -802,6 +810,7 @@ static int load_job(const struct store_job *job, void *userdata)
                                ? job->last_slot_ms
                                : job->updated_at_ms;
     spec.baseline_ms = job->created_at_ms; /* dependencies count from its creation */
+    spec.campaign_id = job->campaign_id;
     api_graph_load_job(l->d, job->id, spec.deps, spec.dep_count);
     sched_job_put(l->d->sched, &spec, l->now_ms);
     job_doc_free(doc);
@@ -1027,6 +1036,7 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     if ((r = events_new(&d->loop, d->store, &d->config.events, &d->events, err, err_size)) < 0)
         return r;
     events_set_authorizer(d->events, api_auth_events_authorizer, d);
+    events_set_campaign_lookup(d->events, job_campaign, d);
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)

@@ -37,6 +37,7 @@ struct sched_job {
     int64_t timeout_ms;
     struct sched_retry_policy retry;
     char *executor;
+    int64_t campaign_id;
     /* Key: the next slot (ms), or, with a lookahead and before that slot's run
      * is prepared, the slot minus the lookahead (see job_prepare()). */
     struct heap_node timer;
@@ -542,6 +543,7 @@ int sched_job_put(struct sched *sched, const struct sched_job_spec *spec, int64_
     job->retry = spec->retry;
     g_free(job->executor);
     job->executor = g_strdup(spec->executor);
+    job->campaign_id = spec->campaign_id;
     deps_index(sched, job, false);
     if (spec->dep_count || job->dep) {
         /* A job that gains its first dependencies by an edit waits for
@@ -606,6 +608,15 @@ int sched_job_resume(struct sched *sched, const char *id, int64_t now_ms)
     /* Slots that passed while paused are not owed: a pause means no runs. */
     job->paused = false;
     job_schedule(sched, job, now_ms);
+    return 0;
+}
+
+int sched_job_campaign(const struct sched *sched, const char *id, int64_t *ret_campaign_id)
+{
+    struct sched_job *job = job_find(sched, id);
+    if (!job)
+        return -ENOENT;
+    *ret_campaign_id = job->campaign_id;
     return 0;
 }
 
