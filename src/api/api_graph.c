@@ -515,6 +515,71 @@ static int validate_graph(struct daemon *d, struct apply *a, struct api_result *
     return 0;
 }
 
+struct graph *api_graph_check_set(struct daemon *d, const struct job_doc *const *puts,
+                                  size_t put_count, const char *const *deletes, size_t delete_count,
+                                  char *err, size_t err_size)
+{
+    struct graph *g = graph_copy(d->graph);
+    GHashTable *put_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTable *gone = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < put_count; i++)
+        g_hash_table_add(put_ids, (gpointer)puts[i]->id);
+    for (size_t i = 0; i < delete_count; i++)
+        g_hash_table_add(gone, (gpointer)deletes[i]);
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < delete_count; i++) {
+        if (!graph_has_node(d->graph, deletes[i]))
+            continue;
+        GPtrArray *dependents = g_ptr_array_new_with_free_func(g_free);
+        graph_dependents_foreach(d->graph, deletes[i], collect_id, dependents);
+        for (guint k = 0; r == 0 && k < dependents->len; k++) {
+            const char *dep = g_ptr_array_index(dependents, k);
+            if (!g_hash_table_contains(gone, dep) && !g_hash_table_contains(put_ids, dep)) {
+                snprintf(err, err_size, "job '%s' is a dependency of '%s', which stays", deletes[i],
+                         dep);
+                r = -EBUSY;
+            }
+        }
+        g_ptr_array_free(dependents, TRUE);
+        graph_node_remove(g, deletes[i]);
+    }
+    for (size_t i = 0; r == 0 && i < put_count; i++) {
+        const struct job_doc *doc = puts[i];
+        for (size_t k = 0; r == 0 && k < doc->dep_count; k++) {
+            const char *dep = doc->deps[k];
+            bool exists = g_hash_table_contains(put_ids, dep) ||
+                          (!g_hash_table_contains(gone, dep) && job_exists(d, dep));
+            if (!exists) {
+                snprintf(err, err_size,
+                         "job '%s': metadata.scheduling.dependencies[%zu]: no job '%s'", doc->id, k,
+                         dep);
+                r = -EINVAL;
+            }
+        }
+        char *cycle = NULL;
+        if (r == 0 && set_deps(g, doc->id, doc->deps, doc->dep_count, &cycle) < 0) {
+            snprintf(err, err_size,
+                     "job '%s': metadata.scheduling.dependencies: would close a cycle: %s", doc->id,
+                     cycle ? cycle : "?");
+            r = -EINVAL;
+        }
+        g_free(cycle);
+    }
+    g_hash_table_destroy(put_ids);
+    g_hash_table_destroy(gone);
+    if (r < 0) {
+        graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void api_graph_install(struct daemon *d, struct graph *g)
+{
+    graph_free(d->graph);
+    d->graph = g;
+}
+
 static void diff_edge(const char *from, const char *to, bool added, void *userdata)
 {
     json_t *edges = userdata;

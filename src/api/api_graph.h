@@ -61,6 +61,16 @@ int api_graph_detach(struct daemon *d, const char *id, GPtrArray *dependents,
  *    reloaded.  Returns the detached ids as a JSON array (a new reference). */
 json_t *api_graph_deleted(struct daemon *d, const char *id, GPtrArray *dependents);
 
+/* A set of writes (the watched job folder's): PUTS replace or create jobs,
+ * DELETES remove them, validated as one graph, so their order does not
+ * matter.  Returns the graph to install once the writes are stored
+ * (api_graph_install()), or NULL with a sentence in ERR (an unknown
+ * dependency, a cycle, a deleted job others keep depending on). */
+struct graph *api_graph_check_set(struct daemon *d, const struct job_doc *const *puts,
+                                  size_t put_count, const char *const *deletes, size_t delete_count,
+                                  char *err, size_t err_size);
+void api_graph_install(struct daemon *d, struct graph *g);
+
 /* RPC handlers. */
 void api_graph_apply_jobs(struct daemon *d, json_t *body, struct api_result *res);
 void api_graph_get_job_graph(struct daemon *d, json_t *body, struct api_result *res);

@@ -421,6 +421,7 @@ int job_doc_parse(json_t *job, struct tz_cache *zones, int64_t now_ms, struct jo
     }
     doc->spec.id = doc->id;
     doc->spec.executor = doc->executor_text;
+    doc->spec.campaign_id = doc->campaign_id;
     doc->spec.baseline_ms = now_ms; /* dependencies count from the job's creation */
     doc->spec.paused = strcmp(doc->status, "ACTIVE") != 0;
     *ret_doc = doc;

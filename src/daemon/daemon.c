@@ -572,11 +572,10 @@ struct later_decision {
     int64_t at_ms;
 };
 
-static void later_decision_free(struct later_decision *later)
+static void later_decision_clear(struct later_decision *later)
 {
     g_free((char *)later->decision.job_id);
     g_free((char *)later->decision.reason);
-    g_free(later);
 }
 
 static void write_decision(struct daemon *d, const struct sched_decision *decision, int64_t at_ms)
@@ -603,12 +602,10 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
         return;
     }
     /* In a pass: written at its end, after the starts. */
-    struct later_decision *later = g_new(struct later_decision, 1);
-    later->decision = *decision;
-    later->decision.job_id = g_strdup(decision->job_id);
-    later->decision.reason = g_strdup(decision->reason);
-    later->at_ms = daemon_now_ms();
-    g_ptr_array_add(d->decisions, later);
+    struct later_decision later = {*decision, daemon_now_ms()};
+    later.decision.job_id = g_strdup(decision->job_id);
+    later.decision.reason = g_strdup(decision->reason);
+    g_array_append_val(d->decisions, later);
 }
 
 /* ---- the clock -------------------------------------------------------- */
@@ -635,10 +632,10 @@ static void write_deferred(struct daemon *d)
     }
     g_array_set_size(d->to_record, 0);
     for (guint i = 0; i < d->decisions->len; i++) {
-        struct later_decision *later = g_ptr_array_index(d->decisions, i);
+        struct later_decision *later = &g_array_index(d->decisions, struct later_decision, i);
         write_decision(d, &later->decision, later->at_ms);
     }
-    g_ptr_array_set_size(d->decisions, 0);
+    g_array_set_size(d->decisions, 0);
 }
 
 /* The batch was lost: the runs it inserted are not stored after all. */
@@ -765,6 +762,14 @@ json_t *daemon_run_view(const struct store_run *run)
     return view;
 }
 
+/* The tenant of job ID, from the core: run events need it, and asking the
+ * store for each of 100,000 runs due at once would cost a second. */
+static bool job_campaign(void *ctx, const char *id, int64_t *ret_campaign_id)
+{
+    struct daemon *d = ctx;
+    return sched_job_campaign(d->sched, id, ret_campaign_id) == 0;
+}
+
 /* ---- start-up ------------------------------------------------------------ */
 
 /* The start-up load: every stored job into the core, straight from the
@@ -826,6 +831,7 @@ static int load_job(const struct store_job *job, void *userdata)
                                ? job->last_slot_ms
                                : job->updated_at_ms;
     spec.baseline_ms = job->created_at_ms; /* dependencies count from its creation */
+    spec.campaign_id = job->campaign_id;
     api_graph_load_job(l->d, job->id, spec.deps, spec.dep_count);
     sched_job_put(l->d->sched, &spec, l->now_ms);
     job_doc_free(doc);
@@ -1058,7 +1064,8 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     d->stored = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->uncommitted = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, NULL);
     d->to_record = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-    d->decisions = g_ptr_array_new_with_free_func((GDestroyNotify)later_decision_free);
+    d->decisions = g_array_new(FALSE, FALSE, sizeof(struct later_decision));
+    g_array_set_clear_func(d->decisions, (GDestroyNotify)later_decision_clear);
     d->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     d->to_start = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     d->groups_path = g_build_filename(d->config.data_dir, "process-groups", NULL);
@@ -1077,6 +1084,7 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     if ((r = events_new(&d->loop, d->store, &d->config.events, &d->events, err, err_size)) < 0)
         return r;
     events_set_authorizer(d->events, api_auth_events_authorizer, d);
+    events_set_campaign_lookup(d->events, job_campaign, d);
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
     struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
@@ -1138,7 +1146,7 @@ static void daemon_release(struct daemon *d)
     g_free(d->exec_cache_text);
     json_decref(d->exec_cache_json);
     if (d->decisions)
-        g_ptr_array_free(d->decisions, TRUE);
+        g_array_free(d->decisions, TRUE);
     if (d->groups)
         g_hash_table_destroy(d->groups);
     if (d->to_start)

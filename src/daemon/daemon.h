@@ -70,7 +70,7 @@ struct daemon {
     bool batch;            /* a scheduler pass's transaction is open */
     GArray *to_start;      /* run ids recorded in the open batch, to start after it */
     GArray *to_record;     /* run ids started in the open batch, to record at its end */
-    GPtrArray *decisions;  /* struct later_decision: the open batch's, to write at its end */
+    GArray *decisions;     /* struct later_decision: the open batch's, to write at its end */
     char *exec_cache_text; /* the executor last parsed, and its JSON (executor_json()) */
     json_t *exec_cache_json;
     struct patterns *patterns; /* patterns and orchestration (src/patterns) */

@@ -50,6 +50,7 @@ static const char *const type_names[EVENTS_TYPE_COUNT] = {
     [EVENTS_JOB_PAUSED] = "scheduler.job_paused",
     [EVENTS_JOB_RESUMED] = "scheduler.job_resumed",
     [EVENTS_PATTERN_REGISTERED] = "scheduler.pattern_registered",
+    [EVENTS_JOBS_DIR_REJECTED] = "scheduler.jobs_dir_rejected",
 };
 
 #define TYPE_PREFIX "scheduler."
@@ -81,7 +82,9 @@ struct events {
     uv_timer_t flush_timer, tick_timer;
     int64_t last_prune_ms;
     int64_t appended_since_prune;
-    GHashTable *campaigns; /* job id -> campaign id (gint64 *), for run events */
+    GHashTable *campaigns;           /* job id -> campaign id (gint64 *), for run events */
+    events_campaign_fn *campaign_fn; /* the daemon's lookup, tried first */
+    void *campaign_ctx;
     events_authorize_fn *authorize;
     void *authorize_ctx;
     struct events_ws *ws;
@@ -288,6 +291,8 @@ struct change {
     int64_t slot_ms;            /* a skipped slot: when it was due */
     const char *pattern_id;     /* pattern_registered: the pattern, else NULL */
     int64_t revision;           /* pattern_registered: its revision */
+    const char *file;           /* a refused job folder reload: the file and ... */
+    const char *error;          /* ... why */
 };
 
 static char *envelope(const struct change *c, int64_t seq, int64_t at_ms)
@@ -305,6 +310,10 @@ static char *envelope(const struct change *c, int64_t seq, int64_t at_ms)
         snprintf(run, sizeof(run), "%llu", (unsigned long long)c->run_id);
         json_object_set_new(payload, "run_id", json_string(run));
         json_object_set_new(payload, "attempt", json_integer(c->attempt));
+    }
+    if (c->error) {
+        json_object_set_new(payload, "file", json_string(c->file ? c->file : ""));
+        json_object_set_new(payload, "error", json_string(c->error));
     }
     if (c->reason) {
         char slot[32];
@@ -647,17 +656,31 @@ static void remember_campaign(struct events *ev, const char *job_id, int64_t cam
 
 static int64_t campaign_of(struct events *ev, const char *job_id)
 {
+    int64_t campaign = 0;
+    if (ev->campaign_fn && ev->campaign_fn(ev->campaign_ctx, job_id, &campaign))
+        return campaign;
     const gint64 *known = g_hash_table_lookup(ev->campaigns, job_id);
     if (known)
         return *known;
     struct store_job job;
-    int64_t campaign = 0;
     if (store_job_get(ev->store, job_id, &job, NULL) == 0) {
         campaign = job.campaign_id;
         store_job_release(&job);
         remember_campaign(ev, job_id, campaign);
     }
     return campaign;
+}
+
+void events_jobs_dir_rejected(struct events *ev, const char *file, const char *error)
+{
+    if (!ev)
+        return;
+    struct change c = {.type = EVENTS_JOBS_DIR_REJECTED,
+                       .job_id = "",
+                       .status = "REJECTED",
+                       .file = file,
+                       .error = error ? error : ""};
+    emit(ev, &c);
 }
 
 void events_job(struct events *ev, enum events_type type, const char *job_id, int64_t campaign_id,
@@ -734,17 +757,12 @@ void events_decision(struct events *ev, const char *job_id, const char *kind, in
 {
     if (!ev || strncmp(kind, "skipped", 7) != 0)
         return;
-    struct change c = {EVENTS_JOB_SKIPPED,
-                       job_id,
-                       "SKIPPED",
-                       campaign_of(ev, job_id),
-                       0,
-                       0,
-                       NULL,
-                       kind,
-                       slot_ms,
-                       NULL,
-                       0};
+    struct change c = {.type = EVENTS_JOB_SKIPPED,
+                       .job_id = job_id,
+                       .status = "SKIPPED",
+                       .campaign_id = campaign_of(ev, job_id),
+                       .reason = kind,
+                       .slot_ms = slot_ms};
     emit(ev, &c);
 }
 
@@ -808,6 +826,12 @@ uv_loop_t *events_loop(struct events *ev)
 int64_t events_last_seq(const struct events *ev)
 {
     return ev->published_seq;
+}
+
+void events_set_campaign_lookup(struct events *ev, events_campaign_fn *fn, void *ctx)
+{
+    ev->campaign_fn = fn;
+    ev->campaign_ctx = ctx;
 }
 
 void events_set_authorizer(struct events *ev, events_authorize_fn *fn, void *ctx)

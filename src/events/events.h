@@ -40,6 +40,7 @@ enum events_type {
     EVENTS_JOB_PAUSED,
     EVENTS_JOB_RESUMED,
     EVENTS_PATTERN_REGISTERED,
+    EVENTS_JOBS_DIR_REJECTED, /* a reload of the watched job folder was refused */
     EVENTS_TYPE_COUNT,
 };
 
@@ -130,7 +131,16 @@ typedef int events_authorize_fn(void *ctx, const struct http_request *req,
                                 struct events_filter *filter);
 void events_set_authorizer(struct events *events, events_authorize_fn *fn, void *ctx);
 
+/* Optional: the tenant of a job, for run events, without asking the store.
+ * Return false when the job is unknown (the store is asked then). */
+typedef bool events_campaign_fn(void *ctx, const char *job_id, int64_t *ret_campaign_id);
+void events_set_campaign_lookup(struct events *events, events_campaign_fn *fn, void *ctx);
+
 /* ---- emission: one call per lifecycle change ------------------------------ */
+
+/* The watched job folder refused a reload: FILE (may be "") and why; the
+ * payload is {job_id: "", status: "REJECTED", file, error}. */
+void events_jobs_dir_rejected(struct events *events, const char *file, const char *error);
 
 /* A change of job JOB_ID (created, updated, deleted, paused, resumed). */
 void events_job(struct events *events, enum events_type type, const char *job_id,

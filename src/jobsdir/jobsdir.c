@@ -23,8 +23,10 @@
 #include <uv.h>
 
 #include "api/api_auth.h"
+#include "api/api_graph.h"
 #include "api/job_digest.h"
 #include "api/job_doc.h"
+#include "graph/graph.h"
 #include "base/timefmt.h"
 #include "daemon/daemon.h"
 
@@ -237,11 +239,32 @@ static int store_put(struct jobsdir *dir, struct wanted *w, int64_t now_ms, stru
                                : store_job_update(dir->d->store, &rec, STORE_VERSION_ANY, NULL, e);
     free(text);
     g_byte_array_unref(digest);
-    if (r == 0) /* the audit log, in the same transaction (docs/security.md) */
+    if (r == 0) { /* the event and the audit log, in the same transaction */
+        events_job(dir->d->events, w->op == OP_CREATE ? EVENTS_JOB_CREATED : EVENTS_JOB_UPDATED,
+                   w->doc->id, w->doc->campaign_id, w->doc->status);
         return api_audit_job(dir->d, "jobs-dir", w->file,
                              w->op == OP_CREATE ? "CreateJob" : "UpdateJob", w->doc->id, before, e);
+    }
     json_decref(before);
     return r;
+}
+
+/* Step 2b: the folder's jobs and every other job as one dependency graph:
+ * unknown dependencies and cycles refuse the whole reload, whatever the
+ * order of the files.  Returns the graph to install, or NULL with F. */
+static struct graph *check_graph(struct jobsdir *dir, GPtrArray *wanted, GPtrArray *gone,
+                                 struct failure *f)
+{
+    const struct job_doc **puts = g_new(const struct job_doc *, wanted->len + 1);
+    for (guint i = 0; i < wanted->len; i++)
+        puts[i] = ((struct wanted *)g_ptr_array_index(wanted, i))->doc;
+    char err[512];
+    struct graph *g = api_graph_check_set(
+        dir->d, puts, wanted->len, (const char *const *)gone->pdata, gone->len, err, sizeof(err));
+    g_free(puts);
+    if (!g)
+        fail(f, NULL, "%s", err);
+    return g;
 }
 
 /* Step 3a: the plan in one transaction.  GONE: ids to delete. */
@@ -262,10 +285,12 @@ static int apply_to_store(struct jobsdir *dir, GPtrArray *wanted, GPtrArray *gon
         const char *id = g_ptr_array_index(gone, i);
         const char *file = g_hash_table_lookup(dir->owned, id);
         json_t *before = api_audit_job_before(dir->d, id);
+        int64_t campaign = json_integer_value(json_object_get(before, "campaign_id"));
         r = store_job_delete(dir->d->store, id, &e);
-        if (r == 0) /* the audit log, in the same transaction (docs/security.md) */
+        if (r == 0) { /* the event and the audit log, in the same transaction */
+            events_job(dir->d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED");
             r = api_audit_job(dir->d, "jobs-dir", file, "DeleteJob", id, before, &e);
-        else
+        } else
             json_decref(before);
         if (r == -ENOENT)
             r = 0; /* already deleted through the API */
@@ -293,31 +318,34 @@ static void apply_to_schedule(struct jobsdir *dir, GPtrArray *wanted, GPtrArray 
             continue;
         struct sched_job_spec spec;
         job_doc_take_spec(w->doc, &spec);
+        d->in_sched = true;
         sched_job_put(d->sched, &spec, now);
+        d->in_sched = false;
+        api_graph_after_put(d, w->doc->id);
         g_hash_table_replace(dir->owned, g_strdup(w->doc->id), g_strdup(w->file));
         *(w->op == OP_CREATE ? &dir->created : &dir->updated) += 1;
-        /* events: events_job(d->events, EVENTS_JOB_CREATED or _UPDATED, w->doc->id,
-         * w->doc->campaign_id, w->doc->status) once the events branch is merged */
         log_line("info", "%s %s from %s", w->op == OP_CREATE ? "created" : "updated", w->doc->id,
                  w->file);
     }
     for (guint i = 0; i < gone->len; i++) {
         const char *id = g_ptr_array_index(gone, i);
+        d->in_sched = true;
         sched_job_remove(d->sched, id);
+        d->in_sched = false;
         log_line("info", "deleted %s (its file is gone)", id);
-        /* events: events_job(d->events, EVENTS_JOB_DELETED, id, campaign, "DELETED") */
         g_hash_table_remove(dir->owned, id);
     }
     dir->deleted = gone->len;
     daemon_settle(d);
 }
 
-/* Where the events module announces a reload: `scheduler.jobs_dir_reloaded`
- * or, with ERROR, `scheduler.jobs_dir_rejected` {path, file, error}.  The job
- * events (job_created, ...) come from the same place as the API's writes. */
+/* A refused reload is an event too (`scheduler.jobs_dir_rejected` with the
+ * file and the error); the job events of an applied one are written with its
+ * changes (apply_to_store()). */
 static void announce(struct jobsdir *dir, const struct failure *failure)
 {
-    (void)dir, (void)failure; /* events: emit here */
+    if (failure)
+        events_jobs_dir_rejected(dir->d->events, failure->file, failure->message);
 }
 
 static void record(struct jobsdir *dir, int r, const struct failure *f, int64_t started_us)
@@ -348,8 +376,7 @@ int jobsdir_reload(struct jobsdir *dir)
     GHashTable *by_id = g_hash_table_new(g_str_hash, g_str_equal);
     struct failure f = {0};
     int r = read_folder(dir, wanted, by_id, &f);
-    /* graph: validate the resulting set's dependencies and cycles here, with
-     * the folder's jobs replaced by WANTED and GONE removed. */
+    struct graph *graph = NULL;
     if (r == 0) {
         GHashTableIter it;
         gpointer id;
@@ -357,10 +384,15 @@ int jobsdir_reload(struct jobsdir *dir)
         while (g_hash_table_iter_next(&it, &id, NULL))
             if (!g_hash_table_contains(by_id, id))
                 g_ptr_array_add(gone, g_strdup(id));
-        r = apply_to_store(dir, wanted, gone, &f);
+        graph = check_graph(dir, wanted, gone, &f);
+        r = graph ? apply_to_store(dir, wanted, gone, &f) : -EINVAL;
     }
-    if (r == 0)
+    if (r == 0) {
+        api_graph_install(dir->d, graph);
+        graph = NULL;
         apply_to_schedule(dir, wanted, gone);
+    }
+    graph_free(graph);
     dir->files = wanted->len;
     record(dir, r, &f, started_us);
     g_hash_table_destroy(by_id);

@@ -188,6 +188,7 @@ struct sched_job_spec {
     int64_t starting_deadline_ms; /* 0 = none */
     int64_t timeout_ms;           /* per attempt; 0 = none */
     struct sched_retry_policy retry;
+    int64_t campaign_id;     /* the tenant, for the caller (sched_job_campaign()) */
     const char *executor;    /* what runs each attempt, opaque to the core (the daemon's
                                 executor JSON); copied; NULL: none */
     const char *const *deps; /* dependency job ids, borrowed for the call */
@@ -230,6 +231,8 @@ int sched_job_recover(struct sched *sched, const char *id, int attempts_done, in
 /* The job's next fire time in ms, or -1 when none is scheduled (paused, no
  * schedule, or the schedule ended).  Returns -ENOENT for an unknown job. */
 int sched_job_next_fire(const struct sched *sched, const char *id, int64_t *ret_next_ms);
+/* The tenant job ID was put with.  Returns 0 or -ENOENT. */
+int sched_job_campaign(const struct sched *sched, const char *id, int64_t *ret_campaign_id);
 size_t sched_job_count(const struct sched *sched);
 /* Runs of job ID that are not final. */
 int sched_job_runs_in_flight(const struct sched *sched, const char *id);

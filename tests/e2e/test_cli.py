@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,29 @@ def cli(*args, server=None, stdin=None, env=None):
     p = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=full_env,
                        timeout=60)
     return p.returncode, p.stdout, p.stderr
+
+
+def read_events(server, types, seconds=3.0):
+    """The envelopes of TYPES in the daemon's event log, read from its SSE
+    stream for at most SECONDS."""
+    host, port = server.split("//")[1].rstrip("/").split(":")
+    found, buf = [], b""
+    with socket.create_connection((host, int(port)), timeout=seconds) as sock:
+        sock.sendall(("GET /v1/events?since=0&types=%s HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer %s\r\n\r\n" % (types, TOKEN)).encode())
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline and not found:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                for line in buf.split(b"\n"):
+                    if line.startswith(b"data: "):
+                        found.append(json.loads(line[6:]))
+        except OSError:
+            pass
+    return found
 
 
 def poll(predicate, timeout=10.0):
@@ -323,6 +347,11 @@ def test_jobs_dir(tmp):
               before == after, (before, after))
         check("a bad file is logged on stderr",
               "delta.json: metadata.scheduling.cron" in d.stderr(), d.stderr()[-1000:])
+        rejected = read_events(s, "jobs_dir_rejected")
+        check("a bad file is an event too, naming the file and the field",
+              any(e["payload"].get("file") == "delta.json"
+                  and "metadata.scheduling.cron" in e["payload"].get("error", "")
+                  for e in rejected), rejected)
         rc, out, err = cli("jobs-dir", "status", server=s)
         check("`ovsched jobs-dir status` shows the error: exit 1",
               rc == 1 and "delta.json" in out + err, (rc, out, err))
@@ -355,6 +384,35 @@ def test_jobs_dir(tmp):
               status["error"].startswith("broken.json: line 1"), status)
         os.unlink(os.path.join(jobs, "broken.json"))
         check("removing the bad file recovers", poll(lambda: d.call("GetJobsDirStatus")["ok"]))
+
+        # Dependencies across files: the set is one graph, whatever the order.
+        deps = lambda *ids: {"dependencies": list(ids)}
+        job = folder_job("0 3 * * *")
+        job["job"]["metadata"]["scheduling"].update(deps("aa-first"))
+        write(os.path.join(jobs, "zz-second.json"), job)  # depends on a file read later
+        write(os.path.join(jobs, "aa-first.json"), folder_job("0 2 * * *"))
+        check("a dependency on another file of the folder is applied, in any order",
+              poll(lambda: {"aa-first", "zz-second"} <= set(ids())), ids())
+        graph = d.call("GetJobGraph", {"job_id": "zz-second", "direction": "upstream"})
+        check("the folder's dependencies are in the graph",
+              {"from": "aa-first", "to": "zz-second"} in graph.get("edges", []), graph)
+        job = folder_job("0 2 * * *")
+        job["job"]["metadata"]["scheduling"].update(deps("zz-second"))
+        write(os.path.join(jobs, "aa-first.json"), job)  # closes aa-first -> zz-second -> aa-first
+        status = poll(lambda: (lambda st: st if not st["ok"] else None)(
+            d.call("GetJobsDirStatus")))
+        check("a cycle across files refuses the reload and names it",
+              status and "would close a cycle" in status["error"], status)
+        stored = d.call("GetJob", {"job_id": "aa-first"})["job"]
+        check("the refused cycle changed nothing",
+              not stored["metadata"]["scheduling"].get("dependencies"), stored)
+        os.unlink(os.path.join(jobs, "zz-second.json"))
+        write(os.path.join(jobs, "aa-first.json"), folder_job("0 2 * * *"))
+        check("fixing the files recovers", poll(lambda: d.call("GetJobsDirStatus")["ok"]))
+        check("the dependent's file gone, its job is gone",
+              poll(lambda: "zz-second" not in ids()), ids())
+        os.unlink(os.path.join(jobs, "aa-first.json"))
+        check("then the other", poll(lambda: "aa-first" not in ids()), ids())
     finally:
         d.stop()
 

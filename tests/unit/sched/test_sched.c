@@ -598,6 +598,33 @@ static void test_once_fires_once(void **state)
     recorder_free(rec);
 }
 
+/* The core remembers its last next-fire answer for jobs sharing a schedule;
+ * an expression freed and another parsed at the same address must not get
+ * the old answer (malloc reuses the freed block of the same size). */
+static void test_next_fire_memo_forgets_freed_expressions(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_for(rec, NULL);
+    int64_t now = at_ms("2026-03-08T00:00:00Z"), next;
+    for (int i = 0; i < 50; i++) {
+        put(sched, spec_for("a", "0 0 1 1 *", "UTC"), now);
+        assert_int_equal(sched_job_next_fire(sched, "a", &next), 0);
+        assert_int_equal(next, at_ms("2027-01-01T00:00:00Z"));
+        assert_int_equal(sched_job_remove(sched, "a"), 0);
+        put(sched, spec_for("b", "0 12 * * *", "UTC"), now);
+        assert_int_equal(sched_job_next_fire(sched, "b", &next), 0);
+        assert_int_equal(next, at_ms("2026-03-08T12:00:00Z"));
+        /* Replacing a job's expression forgets too. */
+        put(sched, spec_for("b", "30 6 * * *", "UTC"), now);
+        assert_int_equal(sched_job_next_fire(sched, "b", &next), 0);
+        assert_int_equal(next, at_ms("2026-03-08T06:30:00Z"));
+        assert_int_equal(sched_job_remove(sched, "b"), 0);
+    }
+    sched_free(sched);
+    recorder_free(rec);
+}
+
 /* ---- runs written ahead of their slot (lookahead) ---------------------- */
 
 #define LOOKAHEAD_MS 5000
@@ -811,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_recover_interrupted),
         cmocka_unit_test(test_late_loop_meets_the_policy),
         cmocka_unit_test(test_once_fires_once),
+        cmocka_unit_test(test_next_fire_memo_forgets_freed_expressions),
         cmocka_unit_test(test_lookahead_prepares_each_run),
         cmocka_unit_test(test_lookahead_discards_on_change),
         cmocka_unit_test(test_lookahead_forbid_skips_prepared),
