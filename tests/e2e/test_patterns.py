@@ -577,6 +577,26 @@ def test_nexus(tmp):
             nexus.close()
 
 
+def test_nexus_hanging(tmp):
+    """A Nexus that accepts and never answers: a stop aborts the request."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    d = Daemon(os.path.join(tmp, "hang"),
+               ["--nexus-url", "http://127.0.0.1:%d" % hang.getsockname()[1]])
+    try:
+        d.call("RegisterPattern", {"pattern": dict(GREET, pattern_id="h1")})
+        time.sleep(0.3)  # the request is in flight, waiting for an answer
+        t0 = time.time()
+        rc = d.stop()
+        check("a stop with a Nexus request in flight ends at once and cleanly",
+              rc == 0 and time.time() - t0 < 5, (rc, time.time() - t0))
+    finally:
+        if d.proc.poll() is None:
+            d.proc.kill()
+        hang.close()
+
+
 def test_redis(tmp):
     if not shutil.which("redis-server") or not shutil.which("redis-cli"):
         check("redis-server and redis-cli are installed (make deps)", False)
@@ -635,7 +655,7 @@ def main():
                 check(test.__name__ + " ran to the end", False, repr(e))
         rc = d.stop()
         check("the daemon stops cleanly", rc == 0, rc)
-        for test in (test_nexus, test_redis):
+        for test in (test_nexus, test_nexus_hanging, test_redis):
             try:
                 test(tmp)
             except Exception as e:
