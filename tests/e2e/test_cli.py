@@ -539,8 +539,10 @@ def test_events_live(tmp):
         d.stop()
         return
     port = d.base.rsplit(":", 1)[1]
-    follower = subprocess.Popen([BIN, "events", "--follow", "--json", "--server", d.base,
-                                 "--token", TOKEN],
+    # --since 0: the log from its start, so the first event is not lost to
+    # the race between the follower's connection and the first create.
+    follower = subprocess.Popen([BIN, "events", "--follow", "--since", "0", "--json",
+                                 "--server", d.base, "--token", TOKEN],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
     reader = threading.Thread(target=lambda: [seen.append(json.loads(l)) for l in
