@@ -736,6 +736,7 @@ static const struct route {
     {"GetJobsDirStatus", get_jobs_dir_status, false},
     {"CreateToken", api_create_token, true},
     {"ListTokens", api_list_tokens, false},
+    {"WhoAmI", api_whoami, false},
     {"RevokeToken", api_revoke_token, true},
     {"ListAuditLog", api_list_audit_log, false},
     {"GetJobGraph", get_job_graph, false},

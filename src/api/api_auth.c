@@ -61,6 +61,7 @@ static const struct policy {
     {"GetJobGraph", AUTH_ROLE_VIEWER, TENANT_DENY, false, false},
     {"ApplyJobs", AUTH_ROLE_OPERATOR, TENANT_DENY, false, false},
     {"ListJobDecisions", AUTH_ROLE_VIEWER, TENANT_JOB, false, false},
+    {"WhoAmI", AUTH_ROLE_VIEWER, TENANT_FREE, false, false},
     /* patterns and orchestration (src/patterns): patterns belong to no tenant,
      * flows and events may span tenants, a trigger by pattern creates a job:
      * not for tenant-bound tokens until reviewed for tenants */
@@ -498,6 +499,18 @@ void api_create_token(struct daemon *d, json_t *body, struct http_response *resp
         reply_json(resp, 200, json_pack("{sO ss}", "token", view, "secret", text));
     json_decref(view);
     sodium_memzero(text, sizeof(text));
+}
+
+/* WhoAmI: the caller's own token (no secret), so a client such as the web UI
+ * can offer only what the token may do. */
+void api_whoami(struct daemon *d, json_t *body, struct http_response *resp)
+{
+    (void)d, (void)body;
+    const struct auth_principal *p = &current->principal;
+    reply_json(resp, 200,
+               json_pack("{ss ss ss so}", "token_id", p->id, "name", p->name, "role",
+                         auth_role_to_string(p->role), "campaign_id",
+                         p->has_campaign_id ? json_integer(p->campaign_id) : json_null()));
 }
 
 void api_list_tokens(struct daemon *d, json_t *body, struct http_response *resp)

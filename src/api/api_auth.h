@@ -100,6 +100,7 @@ int api_audit_job(struct daemon *d, const char *actor_id, const char *actor_name
 
 void api_create_token(struct daemon *d, json_t *body, struct http_response *resp);
 void api_list_tokens(struct daemon *d, json_t *body, struct http_response *resp);
+void api_whoami(struct daemon *d, json_t *body, struct http_response *resp);
 void api_revoke_token(struct daemon *d, json_t *body, struct http_response *resp);
 void api_list_audit_log(struct daemon *d, json_t *body, struct http_response *resp);
 

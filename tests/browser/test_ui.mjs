@@ -219,6 +219,27 @@ try {
     assert((await d.api('GetJob', { job_id: 'chain-c' })).status === 404, 'deleted in the daemon');
   });
 
+  await check('a viewer token is not offered the buttons that change jobs; an admin is', async () => {
+    const made = await d.api('CreateToken', { name: 'ui-viewer', role: 'viewer' });
+    assert(made.status === 200, `CreateToken: ${made.status}`);
+    const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await viewer.goto(`${d.url}/#token=${encodeURIComponent(made.body.secret)}`);
+    await viewer.getByRole('heading', { name: 'Jobs' }).waitFor({ timeout: T });
+    await viewer.waitForFunction(() => document.body.dataset.role === 'viewer', null, { timeout: T });
+    await viewer.goto(`${d.url}/#/jobs/chain-a`);
+    await viewer.getByRole('heading', { name: /chain-a|CHAIN-A|A/ }).first().waitFor({ timeout: T });
+    await viewer.locator('#job-status').waitFor({ timeout: T });
+    for (const name of ['Run now', 'Pause', 'Delete']) {
+      const n = await viewer.getByRole('button', { name, exact: true }).count();
+      assert(n === 0, `a viewer sees "${name}"`);
+    }
+    assert(await viewer.getByRole('link', { name: 'New job' }).count() === 0, 'a viewer sees "New job"');
+    await shot(viewer, 'viewer-detail');
+    await viewer.close();
+    await page.goto(`${d.url}/#/jobs/chain-a`);
+    await page.getByRole('button', { name: 'Run now', exact: true }).waitFor({ timeout: T });
+  });
+
   await check('search and filters; only the rows on screen are in the DOM', async () => {
     const jobs = [];
     for (let i = 0; i < 400; i++) jobs.push(d.api('CreateJob', { job: { id: `bulk-${String(i).padStart(4, '0')}`, executor: { type: 'noop' }, labels: { tier: i % 2 ? 'odd' : 'even' }, status: i % 10 ? 'ACTIVE' : 'PAUSED' } }));

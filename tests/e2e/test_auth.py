@@ -193,7 +193,7 @@ NEED = {"CreateJob": "operator", "UpdateJob": "operator", "DeleteJob": "operator
         "ResumeJob": "operator", "PreviewSchedule": "viewer", "CreateToken": "admin",
         "ListTokens": "admin", "RevokeToken": "admin", "ListAuditLog": "admin",
         "GetJobsDirStatus": "viewer", "GetJobGraph": "viewer", "ApplyJobs": "operator",
-        "ListJobDecisions": "viewer",
+        "ListJobDecisions": "viewer", "WhoAmI": "viewer",
         "RegisterPattern": "operator", "ListPatterns": "viewer", "GetPattern": "viewer",
         "DeletePattern": "operator", "TriggerJobFromOrchestration": "operator",
         "GetFlowStatus": "viewer", "CompleteRun": "operator", "PublishEvent": "operator"}
@@ -258,7 +258,7 @@ class World:
             return {"cron": "0 9 * * *", "count": 2}
         if method == "CreateToken":
             return {"name": "made", "role": "viewer", "campaign_id": campaign}
-        if method in ("ListTokens", "ListAuditLog", "GetJobsDirStatus", "GetJobGraph"):
+        if method in ("ListTokens", "ListAuditLog", "GetJobsDirStatus", "GetJobGraph", "WhoAmI"):
             return {}
         if method == "ApplyJobs":
             self.n += 1
@@ -301,11 +301,21 @@ class World:
 def expected(method, role, own):
     if RANK[role] < RANK[NEED[method]] or method in TENANT_DENIED:
         return 403
-    if own or method in ("PreviewSchedule", "ListTokens", "ListAuditLog"):
+    if own or method in ("PreviewSchedule", "ListTokens", "ListAuditLog", "WhoAmI"):
         return 200
     if method in ("CreateJob", "ListJobs", "CreateToken"):
         return 403  # naming another tenant in a write or a list
     return 404      # another tenant's job or token does not exist for you
+
+
+def test_whoami(w):
+    status, reply = w.d.call("WhoAmI", {}, token=w.tokens["viewer"])
+    check("WhoAmI names the caller's role and tenant, never its secret",
+          status == 200 and reply.get("role") == "viewer" and reply.get("campaign_id") == 1
+          and "secret" not in reply and w.tokens["viewer"] not in json.dumps(reply), reply)
+    status, reply = w.d.call("WhoAmI", {})
+    check("WhoAmI of the unbound admin: every tenant", status == 200
+          and reply.get("role") == "admin" and reply.get("campaign_id") is None, reply)
 
 
 def test_matrix(w):
@@ -717,7 +727,7 @@ def main():
         d.token = admin
         try:
             w = World(d)
-            tests = [test_matrix, test_tenant_views, test_shell_rules, test_bad_tokens,
+            tests = [test_matrix, test_whoami, test_tenant_views, test_shell_rules, test_bad_tokens,
                      test_audit, test_metrics, test_openapi_and_health]
             has_cli = subprocess.run([BIN, "token"], capture_output=True, text=True,
                                      timeout=10).returncode == 2

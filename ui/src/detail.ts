@@ -55,14 +55,14 @@ export function detailView(root: HTMLElement, id: string): () => void {
         h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('a', { href: '#/jobs' }, 'Jobs'), ' / ', j.id),
         h('h1', {}, j.name || j.id, ' ', h('span', { id: 'job-status' }, badge(j.status)))),
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Job actions' },
-        h('button', { class: 'primary', id: 'run-now', onclick: () => action('RunJob', 'Run now') }, 'Run now'),
+        h('button', { class: 'primary needs-operator', id: 'run-now', onclick: () => action('RunJob', 'Run now') }, 'Run now'),
         paused
-          ? h('button', { id: 'resume', onclick: () => action('ResumeJob', 'Resumed') }, 'Resume')
-          : h('button', { id: 'pause', onclick: () => action('PauseJob', 'Paused') }, 'Pause'),
-        h('a', { class: 'button', href: `#/jobs/${encodeURIComponent(j.id)}/edit` }, 'Edit'),
+          ? h('button', { id: 'resume', class: 'needs-operator', onclick: () => action('ResumeJob', 'Resumed') }, 'Resume')
+          : h('button', { id: 'pause', class: 'needs-operator', onclick: () => action('PauseJob', 'Paused') }, 'Pause'),
+        h('a', { class: 'button needs-operator', href: `#/jobs/${encodeURIComponent(j.id)}/edit` }, 'Edit'),
         h('a', { class: 'button', href: `#/graph/${encodeURIComponent(j.id)}` }, 'Graph'),
         h('button', {
-          class: 'danger', id: 'delete',
+          class: 'danger needs-operator', id: 'delete',
           onclick: async () => {
             if (!(await confirmDialog(`Delete job “${j.id}”?`, 'Its runs and decisions are deleted with it. This cannot be undone.', 'Delete'))) return;
             try {

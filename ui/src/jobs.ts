@@ -36,7 +36,7 @@ export function jobsView(root: HTMLElement): () => void {
         h('label', { for: 'job-status-filter', class: 'sr-only' }, 'Job status'), statusSel,
         h('label', { for: 'job-run-filter', class: 'sr-only' }, 'Run state'), runSel,
         count,
-        h('a', { class: 'button primary', href: '#/new' }, 'New job'))),
+        h('a', { class: 'button primary needs-operator', href: '#/new' }, 'New job'))),
     h('div', { class: 'table jobs-table', role: 'table', 'aria-label': 'Jobs', 'aria-describedby': 'job-count' },
       h('div', { class: 'jrow head', role: 'row' },
         ['Job', 'Status', 'Schedule', 'Next run', 'Last run'].map((c, i) =>

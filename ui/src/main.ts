@@ -67,7 +67,7 @@ function shell(): HTMLElement {
     h('a', { class: 'skip', href: '#main', onclick: (e: Event) => { e.preventDefault(); main.focus(); } }, 'Skip to content'),
     h('header', { class: 'top' },
       h('a', { class: 'brand', href: '#/jobs' }, 'ovsched'),
-      h('nav', { 'aria-label': 'Main' }, link('#/jobs', 'Jobs'), link('#/graph', 'Graph'), link('#/events', 'Events'), link('#/new', 'New job')),
+      h('nav', { 'aria-label': 'Main' }, link('#/jobs', 'Jobs'), link('#/graph', 'Graph'), link('#/events', 'Events'), h('a', { href: '#/new', 'data-nav': '#/new', class: 'needs-operator' }, 'New job')),
       h('div', { class: 'spacer' }), conn,
       h('button', { class: 'ghost', onclick: () => { setToken(null); signIn('Signed out.'); } }, 'Sign out')),
     main);
@@ -96,9 +96,18 @@ function route(): void {
   document.title = `ovsched · ${parts[0] === 'jobs' && parts[1] ? parts[1] : parts[0] || 'jobs'}`;
 }
 
+// What the token may do (WhoAmI): a viewer is not offered the buttons that
+// change jobs (the daemon would answer 403).  CSS hides `.needs-operator`.
+function learnRole(): void {
+  rpc<{ role?: string }>('WhoAmI', {})
+    .then((me) => { document.body.dataset.role = me.role || ''; })
+    .catch(() => { delete document.body.dataset.role; });
+}
+
 function start(): void {
   clear(app);
   started = true;
+  learnRole();
   shell();
   // Subscribe before loading: an event that races the first page is applied
   // to the fresh rows (each event handler fetches the job it names).
