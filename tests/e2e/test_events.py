@@ -716,7 +716,7 @@ def test_redis(tmp):
         sub = Subscriber(port, "ovs.test")
         d = Daemon(os.path.join(tmp, "withredis"),
                    ["--redis", "redis://127.0.0.1:%d" % port, "--redis-channel", "ovs.test"])
-        wait_for(lambda: "redis 127.0.0.1:%d connected" % port in d.log_text(), timeout=10)
+        wait_for(lambda: "redis 127.0.0.1:%d (--redis): connected" % port in d.log_text(), timeout=10)
         create(d, "rd")
         d.call("PauseJob", {"job_id": "rd"})
         d.call("RunJob", {"job_id": "rd"})
@@ -742,8 +742,9 @@ def test_redis(tmp):
         time.sleep(2.5)  # let the reconnect backoff grow past the restart below
         redis.start()
         sub = Subscriber(port, "ovs.test")
-        back = wait_for(lambda: d.log_text().count("redis 127.0.0.1:%d connected" % port) >= 2,
-                        timeout=15)
+        back = wait_for(
+            lambda: d.log_text().count("redis 127.0.0.1:%d (--redis): connected" % port) >= 2,
+            timeout=15)
         check("redis: the daemon reconnects with backoff", back, d.log_text()[-1500:])
         caught = [m["metadata"]["seq"] for m in sub.collect(4, timeout=5)]
         check("redis: after reconnecting, the events emitted meanwhile are published",
