@@ -8,6 +8,8 @@
  */
 #include "api/api_graph.h"
 
+#include "api/api_auth.h"
+
 #include "api/job_digest.h"
 
 #include <errno.h>
@@ -376,6 +378,17 @@ static int add_item(struct apply *a, struct item *it, struct api_result *res)
 }
 
 /* Parse one job of creates or updates. */
+/* Whether stored job ID runs a shell executor: only an admin may change or
+ * delete it (docs/security.md), through ApplyJobs as through UpdateJob. */
+static bool stored_runs_shell(struct daemon *d, const char *id)
+{
+    json_t *doc = job_json(d, id);
+    const char *type = json_string_value(json_object_get(json_object_get(doc, "executor"), "type"));
+    bool shell = type && strcmp(type, "shell") == 0;
+    json_decref(doc);
+    return shell;
+}
+
 static int parse_item(struct daemon *d, enum item_kind kind, size_t i, json_t *job, struct apply *a,
                       struct api_result *res)
 {
@@ -392,6 +405,12 @@ static int parse_item(struct daemon *d, enum item_kind kind, size_t i, json_t *j
                         i);
         if (store_job_get(d->store, id, &old, NULL) < 0)
             return fail(res, -ENOENT, "%s[%zu].id: no job '%s'", field, i, id);
+        if (!api_call_is_admin() && stored_runs_shell(d, id)) {
+            store_job_release(&old);
+            return fail(res, -EPERM,
+                        "%s[%zu]: job '%s' runs a shell executor: only an admin may change it",
+                        field, i, id);
+        }
         created = old.created_at_ms;
         json_t *v = json_object_get(job, "version");
         if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
@@ -453,6 +472,10 @@ static int parse_request(struct daemon *d, json_t *body, struct apply *a, struct
             return fail(res, -EINVAL, "deletes[%zu]: must be a job id", i);
         if (!job_exists(d, json_string_value(v)))
             return fail(res, -ENOENT, "deletes[%zu]: no job '%s'", i, json_string_value(v));
+        if (!api_call_is_admin() && stored_runs_shell(d, json_string_value(v)))
+            return fail(res, -EPERM,
+                        "deletes[%zu]: job '%s' runs a shell executor: only an admin may delete it",
+                        i, json_string_value(v));
         struct item it = {.kind = ITEM_DELETE, .index = i, .id = json_string_value(v)};
         int r = add_item(a, &it, res);
         if (r < 0)

@@ -389,6 +389,15 @@ def test_shell_rules(w):
     check("an operator changing an admin's shell job: 403", status == 403, body)
     status, body = w.d.call("DeleteJob", {"job_id": existing}, token=w.tokens["operator"])
     check("an operator deleting a shell job: 403", status == 403, body)
+    # ApplyJobs (open to operators bound to no tenant) holds to the same rule.
+    for request in ({"updates": [{"id": existing, "executor": {"type": "noop"}}]},
+                    {"deletes": [existing]}):
+        status, body = w.d.call("ApplyJobs", request, token=w.tokens["any-operator"])
+        check("an operator changing a shell job through ApplyJobs %s: 403" % list(request)[0],
+              status == 403 and "shell" in body.get("message", ""), body)
+    status, body = w.d.call("GetJob", {"job_id": existing})
+    check("the shell job is unchanged after the refused ApplyJobs",
+          status == 200 and body["job"]["executor"]["type"] == "shell", body)
     status, body = w.d.call("RunJob", {"job_id": existing}, token=w.tokens["operator"])
     check("an operator may trigger an admin's shell job", status == 200, body)
     status, body = w.d.call("CreateJob", {"job": {"id": "adm-shell", "campaign_id": 1,
