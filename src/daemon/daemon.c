@@ -168,7 +168,7 @@ static int record_run(struct daemon *d, const struct sched_run *run)
 }
 
 static void finish_stop(struct daemon *d);
-static void batch_begin(struct daemon *d);
+static void batch_begin(struct daemon *d, int64_t now_ms);
 static void batch_commit(struct daemon *d);
 static void finish_all(struct daemon *d);
 static void on_finish_idle(uv_idle_t *idle);
@@ -303,9 +303,9 @@ static void finish_all(struct daemon *d)
 {
     if (g_queue_is_empty(&d->finished))
         return;
-    batch_begin(d);
     struct deferred *done;
     int64_t now = daemon_now_ms();
+    batch_begin(d, now);
     d->in_sched = true;
     while ((done = g_queue_pop_head(&d->finished))) {
         sched_run_finished(d->sched, done->run_id, done->status, now);
@@ -612,8 +612,16 @@ static void hook_decision(void *ctx, const struct sched_decision *decision)
 
 /* Everything one scheduler pass records goes into one transaction (group
  * commit: 100,000 runs due at once are one commit, not 100,000). */
-static void batch_begin(struct daemon *d)
+static void batch_begin(struct daemon *d, int64_t now_ms)
 {
+    /* In a batch, runs written ahead start before their RUNNING state is
+     * stored (hook_run_start).  The launch mark, committed first, tells the
+     * next start which of them may have started: none with a slot after it
+     * (load_state()).  Without it the fast path is not taken. */
+    if (store_launch_mark_set(d->store, now_ms, NULL) < 0) {
+        d->batch = false;
+        return;
+    }
     d->batch = store_begin(d->store, NULL) == 0;
     g_array_set_size(d->to_start, 0);
 }
@@ -683,7 +691,7 @@ static void on_wakeup(uv_timer_t *timer)
 {
     struct daemon *d = timer->data;
     int64_t t0 = daemon_now_ms();
-    batch_begin(d);
+    batch_begin(d, t0);
     d->in_sched = true;
     int started = sched_advance(d->sched, t0);
     d->in_sched = false;
@@ -858,11 +866,14 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
     int64_t now = daemon_now_ms();
     groups_reap_leftovers(d);
     GArray *interrupted = g_array_new(FALSE, FALSE, sizeof(struct interrupted));
-    /* Runs a crash left written ahead of slots still to come never started:
-     * those slots are scheduled again.  Runs of slots that have come may have
-     * started (their RUNNING state is written after the start): they become
-     * INTERRUPTED below, so no slot runs twice. */
-    int r = store_runs_release_unstarted(d->store, now, &serr);
+    /* Runs written ahead with a slot after the launch mark never started (no
+     * pass reached them): they are deleted and their slots meet the misfire
+     * policy.  The others may have started (their RUNNING state is written
+     * after the start): they become INTERRUPTED below, so no slot runs twice. */
+    int64_t mark = INT64_MIN;
+    int r = store_launch_mark_get(d->store, &mark, &serr);
+    if (r == 0)
+        r = store_runs_release_unstarted(d->store, mark, &serr);
     if (r < 0) {
         snprintf(err, err_size, "recovery failed: %s", serr.message);
         g_array_free(interrupted, TRUE);

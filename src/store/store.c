@@ -289,6 +289,18 @@ int store_run_discard(struct store *store, uint64_t id, struct store_error *rete
                    : 0;
 }
 
+int store_launch_mark_set(struct store *store, int64_t at_ms, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->launch_mark_set(store, at_ms, reterr);
+}
+
+int store_launch_mark_get(struct store *store, int64_t *ret_at_ms, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->launch_mark_get(store, ret_at_ms, reterr);
+}
+
 int store_runs_mark_interrupted(struct store *store, int64_t now_at_ms, store_run_cb *cb,
                                 void *userdata, struct store_error *reterr)
 {

@@ -312,6 +312,14 @@ int store_run_discard(struct store *store, uint64_t id, struct store_error *rete
  * never reused.  Returns 0 or a backend error. */
 int store_run_max_id(struct store *store, uint64_t *ret_id, struct store_error *reterr);
 
+/* The launch mark: the daemon writes it (committed at once, outside any
+ * batch) before a pass that may start runs written ahead of their slot
+ * before their RUNNING state is stored; only runs with a slot up to the mark
+ * can have started so.  Set keeps the greatest value.  Get gives
+ * INT64_MIN when none was ever written.  Return 0 or a backend error. */
+int store_launch_mark_set(struct store *store, int64_t at_ms, struct store_error *reterr);
+int store_launch_mark_get(struct store *store, int64_t *ret_at_ms, struct store_error *reterr);
+
 /* ---- Decisions ---------------------------------------------------------- */
 
 struct store_decision {

@@ -234,6 +234,8 @@ enum {
     S_LIVE_REMOVE,
     S_LIVE_CLEAR,
     S_RUN_RELEASE,
+    S_MARK_SET,
+    S_MARK_GET,
     S_LIVE_PRUNE,
     S_LIVE_DROP_JOB,
     S_RUN_MAX_ID,
@@ -331,6 +333,9 @@ static const char *const statement_sql[S_COUNT] = {
                       " AND status = 'PENDING' AND trigger_kind = 'schedule'"
                       " AND started_at_ms IS NULL AND attempt = 0 AND scheduled_at_ms > ?1"
                       " AND (?2 = 0 OR id = ?2)",
+    [S_MARK_SET] = "INSERT INTO meta (key, value) VALUES ('launch_mark', ?1)"
+                   " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+    [S_MARK_GET] = "SELECT value FROM meta WHERE key = 'launch_mark'",
     [S_LIVE_PRUNE] = "DELETE FROM runs_live WHERE id NOT IN (SELECT id FROM runs)",
     [S_LIVE_DROP_JOB] = "DELETE FROM runs_live WHERE id IN (SELECT id FROM runs WHERE job_id = ?1)",
     [S_RUN_MAX_ID] = "SELECT " MAX_RUN_ID,
@@ -1548,6 +1553,31 @@ static int sq_runs_release_unstarted(struct store *st, int64_t after_ms, uint64_
     return r < 0 ? r : count;
 }
 
+static int sq_launch_mark_set(struct store *st, int64_t at_ms, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s->stmt[S_MARK_SET], 1, at_ms);
+    int rc = exec_stmt(s->stmt[S_MARK_SET]);
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+}
+
+static int sq_launch_mark_get(struct store *st, int64_t *ret_at_ms, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *stmt = s->stmt[S_MARK_GET];
+    int rc = sqlite3_step(stmt);
+    *ret_at_ms = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : INT64_MIN;
+    r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
 static int sq_run_max_id(struct store *st, uint64_t *ret_id, struct store_error *reterr)
 {
     struct sq *s = sq_of(st);
@@ -2197,6 +2227,8 @@ static const struct store_ops sqlite_ops = {
     .run_list = sq_run_list,
     .runs_mark_interrupted = sq_runs_mark_interrupted,
     .runs_release_unstarted = sq_runs_release_unstarted,
+    .launch_mark_set = sq_launch_mark_set,
+    .launch_mark_get = sq_launch_mark_get,
     .run_max_id = sq_run_max_id,
     .decision_insert = sq_decision_insert,
     .decision_list = sq_decision_list,

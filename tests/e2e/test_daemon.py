@@ -8,6 +8,7 @@ second, UpdateJob moving next_run_time at once, shell output and exit codes,
 a timed-out job's whole process tree gone, an HTTP job against a local server,
 retry attempts, bad input, the admin token, kill -9 mid-run and restart.
 """
+import calendar
 import http.server
 import json
 import os
@@ -373,6 +374,30 @@ def test_kill_and_restart(tmp):
         d.stop()
 
 
+def test_crash_before_slot(tmp):
+    """A run written ahead of its slot, a kill -9 before the slot, a restart
+    after it: the slot was never started, so it meets the misfire policy
+    (run_once runs it) instead of being lost as interrupted."""
+    data = os.path.join(tmp, "ahead")
+    d = Daemon(data)
+    try:
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 4))
+        d.call("CreateJob", {"job": {"id": "soon", "metadata": {"scheduling": {"at": at}}}})
+        ahead = wait_for(lambda: [r for r in runs_of(d, "soon") if r["status"] == "PENDING"], 3)
+        check("a run is written ahead of its slot (PENDING)", ahead, runs_of(d, "soon"))
+    finally:
+        d.stop(signal.SIGKILL)
+    time.sleep(max(0, calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%SZ")) - time.time()) + 1)
+    d = Daemon(data)
+    try:
+        done = final_run(d, "soon")
+        runs = runs_of(d, "soon")
+        check("a slot missed while down after its run was written ahead still runs once",
+              done and done["status"] == "COMPLETED" and len(runs) == 1, runs)
+    finally:
+        d.stop()
+
+
 def test_second_signal(tmp):
     data = os.path.join(tmp, "signals")
     d = Daemon(data)
@@ -432,7 +457,7 @@ def main():
     finally:
         code = d.stop()
         check("SIGTERM stops the daemon cleanly (exit 0)", code == 0, code)
-    for test in (test_auth, test_kill_and_restart, test_second_signal):
+    for test in (test_auth, test_kill_and_restart, test_second_signal, test_crash_before_slot):
         try:
             test(tmp)
         except Exception as e:

@@ -1072,6 +1072,20 @@ static void test_release_unstarted(void **state)
     assert_int_equal(store_runs_mark_interrupted(fx->st, 50000, NULL, NULL, NULL), 3);
 }
 
+/* The launch mark keeps its greatest value and survives a reopen. */
+static void test_launch_mark(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t mark = 0;
+    assert_int_equal(store_launch_mark_get(fx->st, &mark, NULL), 0);
+    assert_true(mark == INT64_MIN);
+    assert_int_equal(store_launch_mark_set(fx->st, 5000, NULL), 0);
+    assert_int_equal(store_launch_mark_set(fx->st, 4000, NULL), 0); /* a clock step back */
+    reopen(fx);
+    assert_int_equal(store_launch_mark_get(fx->st, &mark, NULL), 0);
+    assert_int_equal(mark, 5000);
+}
+
 struct slots_seen {
     char text[256];
 };
@@ -1591,6 +1605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_digest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_list_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_unstarted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_launch_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_update_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_interrupted_after_crash, setup, teardown),
