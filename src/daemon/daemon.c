@@ -847,15 +847,23 @@ static int load_job(const struct store_job *job, void *userdata)
     return 0;
 }
 
+struct recovery {
+    GArray *interrupted; /* struct interrupted */
+    int64_t launch_mark; /* store_launch_mark_get(): INT64_MIN after a graceful stop */
+};
+
 static void on_interrupted(const struct store_run *run, const char *previous, void *userdata)
 {
+    struct recovery *rec = userdata;
     struct interrupted item = {g_strdup(run->job_id), run->attempt};
-    /* A run written ahead whose slot came before the crash may have started:
-     * its RUNNING state is written after the start.  Count the attempt, so a
-     * slot never runs twice (at most once, as the unique slot promises). */
-    if (strcmp(run->trigger, STORE_TRIGGER_SCHEDULE) == 0 && item.attempt == 0)
+    /* A run written ahead whose slot a pass reached before the crash may have
+     * started: its RUNNING state is written after the start.  Count the
+     * attempt, so a slot never runs twice (at most once, as the unique slot
+     * promises).  After a graceful stop nothing is in doubt. */
+    if (strcmp(run->trigger, STORE_TRIGGER_SCHEDULE) == 0 && item.attempt == 0 &&
+        run->scheduled_at_ms <= rec->launch_mark)
         item.attempt = 1;
-    g_array_append_val((GArray *)userdata, item);
+    g_array_append_val(rec->interrupted, item);
     log_line("warn", "run %llu of %s was %s when the daemon stopped: now INTERRUPTED",
              (unsigned long long)run->id, run->job_id, previous);
 }
@@ -872,14 +880,15 @@ static int load_state(struct daemon *d, char *err, size_t err_size)
      * after the start): they become INTERRUPTED below, so no slot runs twice. */
     int64_t mark = INT64_MIN;
     int r = store_launch_mark_get(d->store, &mark, &serr);
-    if (r == 0)
-        r = store_runs_release_unstarted(d->store, mark, &serr);
+    if (r == 0) /* without a mark (a graceful stop): only the slots to come */
+        r = store_runs_release_unstarted(d->store, mark == INT64_MIN ? now : mark, &serr);
     if (r < 0) {
         snprintf(err, err_size, "recovery failed: %s", serr.message);
         g_array_free(interrupted, TRUE);
         return r;
     }
-    r = store_runs_mark_interrupted(d->store, now, on_interrupted, interrupted, &serr);
+    struct recovery rec = {interrupted, mark};
+    r = store_runs_mark_interrupted(d->store, now, on_interrupted, &rec, &serr);
     if (r < 0) {
         snprintf(err, err_size, "recovery failed: %s", serr.message);
         g_array_free(interrupted, TRUE);
@@ -929,12 +938,13 @@ static void finish_stop(struct daemon *d)
             exec_task_stop(task, 1000);
         return;
     }
-    /* Runs written ahead of slots not reached (and runs queued for capacity)
-     * never started: free their slots for the next start's misfire policy. */
+    /* Runs written ahead of slots to come never started: free their slots.
+     * Runs queued for capacity stay PENDING, and with the launch mark gone
+     * the next start retries them as never started (load_state()). */
     struct store_error serr = {0};
-    int released = store_runs_release_unstarted(d->store, INT64_MIN, &serr);
-    if (released < 0)
-        log_line("error", "cannot release the runs not started: %s", serr.message);
+    if (store_runs_release_unstarted(d->store, daemon_now_ms(), &serr) < 0 ||
+        store_launch_mark_clear(d->store, &serr) < 0)
+        log_line("error", "cannot settle the runs not started: %s", serr.message);
     exec_http_free(d->http_exec);
     d->http_exec = NULL;
     uv_walk(&d->loop, close_walk, NULL);
@@ -982,6 +992,7 @@ static void on_signal(uv_signal_t *signal, int signum)
     log_line("info", "signal %d: stopping (running attempts get %lld ms)", signum,
              (long long)d->config.stop_grace_ms);
     d->stopping = true;
+    sched_hold(d->sched); /* queued runs stay queued: the next start runs them */
     notify_send("STOPPING=1");
     events_stop(d->events);
     http_server_close(d->http);

@@ -101,6 +101,7 @@ struct sched {
     uint64_t next_run_id;
     uint64_t tie;
     int prepared_in_pass;
+    bool held; /* sched_hold(): no more starts */
     uint64_t rng;
     GHashTable *dependents; /* dependency id -> GPtrArray of dependent ids (owned) */
     int64_t dep_clock;      /* the last dep_now() */
@@ -225,7 +226,13 @@ static void changed(struct sched *sched, struct sched_run *run)
 
 static bool has_capacity(const struct sched *sched)
 {
-    return sched->config.max_in_flight <= 0 || sched->running < sched->config.max_in_flight;
+    return !sched->held &&
+           (sched->config.max_in_flight <= 0 || sched->running < sched->config.max_in_flight);
+}
+
+void sched_hold(struct sched *sched)
+{
+    sched->held = true;
 }
 
 /* ---- runs ------------------------------------------------------------- */

@@ -249,6 +249,9 @@ struct sched_run *sched_run_find(const struct sched *sched, uint64_t run_id);
 /* The executor text of RUN's job (sched_job_spec.executor), or NULL once the
  * job was removed or when it has none. */
 const char *sched_run_executor(const struct sched_run *run);
+/* Start nothing more from the queue of runs waiting for capacity (a
+ * graceful stop): they stay PENDING for the next start.  Irreversible. */
+void sched_hold(struct sched *sched);
 /* Runs that are RUNNING now. */
 int sched_runs_running(const struct sched *sched);
 /* Runs waiting for a free slot under max_in_flight (the queue depth). */

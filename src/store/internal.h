@@ -54,6 +54,7 @@ struct store_ops {
     int (*run_max_id)(struct store *st, uint64_t *ret_id, struct store_error *reterr);
     int (*launch_mark_set)(struct store *st, int64_t at_ms, struct store_error *reterr);
     int (*launch_mark_get)(struct store *st, int64_t *ret_at_ms, struct store_error *reterr);
+    int (*launch_mark_clear)(struct store *st, struct store_error *reterr);
 
     int (*decision_insert)(struct store *st, const struct store_decision *decision,
                            uint64_t *ret_id, struct store_error *reterr);

@@ -301,6 +301,12 @@ int store_launch_mark_get(struct store *store, int64_t *ret_at_ms, struct store_
     return store->ops->launch_mark_get(store, ret_at_ms, reterr);
 }
 
+int store_launch_mark_clear(struct store *store, struct store_error *reterr)
+{
+    ENTER(store, reterr);
+    return store->ops->launch_mark_clear(store, reterr);
+}
+
 int store_runs_mark_interrupted(struct store *store, int64_t now_at_ms, store_run_cb *cb,
                                 void *userdata, struct store_error *reterr)
 {

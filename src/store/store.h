@@ -319,6 +319,8 @@ int store_run_max_id(struct store *store, uint64_t *ret_id, struct store_error *
  * INT64_MIN when none was ever written.  Return 0 or a backend error. */
 int store_launch_mark_set(struct store *store, int64_t at_ms, struct store_error *reterr);
 int store_launch_mark_get(struct store *store, int64_t *ret_at_ms, struct store_error *reterr);
+/* Forget the mark: after a graceful stop no run is in doubt. */
+int store_launch_mark_clear(struct store *store, struct store_error *reterr);
 
 /* ---- Decisions ---------------------------------------------------------- */
 

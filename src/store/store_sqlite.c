@@ -236,6 +236,7 @@ enum {
     S_RUN_RELEASE,
     S_MARK_SET,
     S_MARK_GET,
+    S_MARK_CLEAR,
     S_LIVE_PRUNE,
     S_LIVE_DROP_JOB,
     S_RUN_MAX_ID,
@@ -336,6 +337,7 @@ static const char *const statement_sql[S_COUNT] = {
     [S_MARK_SET] = "INSERT INTO meta (key, value) VALUES ('launch_mark', ?1)"
                    " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
     [S_MARK_GET] = "SELECT value FROM meta WHERE key = 'launch_mark'",
+    [S_MARK_CLEAR] = "DELETE FROM meta WHERE key = 'launch_mark'",
     [S_LIVE_PRUNE] = "DELETE FROM runs_live WHERE id NOT IN (SELECT id FROM runs)",
     [S_LIVE_DROP_JOB] = "DELETE FROM runs_live WHERE id IN (SELECT id FROM runs WHERE job_id = ?1)",
     [S_RUN_MAX_ID] = "SELECT " MAX_RUN_ID,
@@ -1578,6 +1580,16 @@ static int sq_launch_mark_get(struct store *st, int64_t *ret_at_ms, struct store
     return r;
 }
 
+static int sq_launch_mark_clear(struct store *st, struct store_error *reterr)
+{
+    struct sq *s = sq_of(st);
+    int r = check_batch(s, reterr);
+    if (r < 0)
+        return r;
+    int rc = exec_stmt(s->stmt[S_MARK_CLEAR]);
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, reterr);
+}
+
 static int sq_run_max_id(struct store *st, uint64_t *ret_id, struct store_error *reterr)
 {
     struct sq *s = sq_of(st);
@@ -2229,6 +2241,7 @@ static const struct store_ops sqlite_ops = {
     .runs_release_unstarted = sq_runs_release_unstarted,
     .launch_mark_set = sq_launch_mark_set,
     .launch_mark_get = sq_launch_mark_get,
+    .launch_mark_clear = sq_launch_mark_clear,
     .run_max_id = sq_run_max_id,
     .decision_insert = sq_decision_insert,
     .decision_list = sq_decision_list,

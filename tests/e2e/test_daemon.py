@@ -42,8 +42,9 @@ def check(name, ok, detail=""):
 
 
 class Daemon:
-    def __init__(self, data, env=None):
+    def __init__(self, data, env=None, args=()):
         self.data = data
+        self.args = list(args)
         self.env = dict(os.environ, OVSCHED_ADMIN_TOKEN=ADMIN_TOKEN)
         self.env.update(env or {})
         self.token = self.env["OVSCHED_ADMIN_TOKEN"]
@@ -52,7 +53,7 @@ class Daemon:
     def start(self):
         self.log = open(os.path.join(self.data + ".log"), "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data],
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.args,
             stdout=subprocess.PIPE, stderr=self.log, env=self.env, text=True)
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:
@@ -398,6 +399,32 @@ def test_crash_before_slot(tmp):
         d.stop()
 
 
+def test_queue_survives_stop(tmp):
+    """Runs queued behind the global cap when SIGTERM comes are not started
+    during the grace period; the next start runs them."""
+    data = os.path.join(tmp, "queued")
+    d = Daemon(data, args=["--max-in-flight", "1"])
+    try:
+        d.call("CreateJob", {"job": {"id": "q", "executor": {
+            "type": "shell", "command": ["sh", "-c", "sleep 1"]}}})
+        for _ in range(3):
+            d.call("RunJob", {"job_id": "q"})
+        queued = [r for r in runs_of(d, "q") if r["status"] == "PENDING"]
+        check("two runs wait behind the cap of one", len(queued) == 2, runs_of(d, "q"))
+    finally:
+        code = d.stop()
+    check("SIGTERM waits for the running attempt only (exit 0)", code == 0, code)
+    d = Daemon(data)
+    try:
+        done = wait_for(lambda: [r for r in runs_of(d, "q") if r["status"] == "COMPLETED"]
+                        if len([r for r in runs_of(d, "q") if r["status"] == "COMPLETED"]) >= 3
+                        else None, 10)
+        check("after the restart the queued runs run: three completed in all", done,
+              runs_of(d, "q"))
+    finally:
+        d.stop()
+
+
 def test_second_signal(tmp):
     data = os.path.join(tmp, "signals")
     d = Daemon(data)
@@ -457,7 +484,8 @@ def main():
     finally:
         code = d.stop()
         check("SIGTERM stops the daemon cleanly (exit 0)", code == 0, code)
-    for test in (test_auth, test_kill_and_restart, test_second_signal, test_crash_before_slot):
+    for test in (test_auth, test_kill_and_restart, test_second_signal, test_crash_before_slot,
+                 test_queue_survives_stop):
         try:
             test(tmp)
         except Exception as e:

@@ -1084,6 +1084,9 @@ static void test_launch_mark(void **state)
     reopen(fx);
     assert_int_equal(store_launch_mark_get(fx->st, &mark, NULL), 0);
     assert_int_equal(mark, 5000);
+    assert_int_equal(store_launch_mark_clear(fx->st, NULL), 0); /* a graceful stop */
+    assert_int_equal(store_launch_mark_get(fx->st, &mark, NULL), 0);
+    assert_true(mark == INT64_MIN);
 }
 
 struct slots_seen {
