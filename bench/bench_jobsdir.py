@@ -16,11 +16,13 @@ import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 SIZES = [int(n) for n in sys.argv[2:]] or [100, 1000, 5000]
+TOKEN = "bench-jobsdir-admin"  # every RPC needs a bearer token
 
 
 def call(base, method, body=None):
     req = urllib.request.Request(base + "/scheduler.v1.SchedulerService/" + method,
-                                 data=json.dumps(body or {}).encode(), method="POST")
+                                 data=json.dumps(body or {}).encode(), method="POST",
+                                 headers={"Authorization": "Bearer " + TOKEN})
     with urllib.request.urlopen(req, timeout=60) as resp:
         return json.loads(resp.read())
 
@@ -46,7 +48,8 @@ def bench(n):
     start = time.monotonic()
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data",
                              os.path.join(tmp, "data"), "--jobs-dir", jobs],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, OVSCHED_ADMIN_TOKEN=TOKEN))
     try:
         base = proc.stdout.readline().split("listening on ")[1].split()[0]
         started = time.monotonic() - start
