@@ -727,9 +727,12 @@ static struct sched_run *job_fire(struct sched *sched, struct sched_job *job,
         g_list_free(old);
     }
     struct sched_run *run = prepared;
-    if (run)
+    if (run) {
         job->runs = g_list_append(job->runs, run);
-    else
+        /* The job may have changed since the run was written ahead (same
+         * slot): it retries under the policy of now, as a fresh run would. */
+        sched_backoff_start(&run->backoff, &job->retry, slot_ms);
+    } else
         run = run_new(sched, job, trigger, slot_ms);
     run->attempt = run->resumed_attempts = attempts_done;
     if (trigger == SCHED_TRIGGER_SCHEDULE && !deps_ready(sched, job)) {

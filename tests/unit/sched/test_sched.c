@@ -681,6 +681,35 @@ static void test_lookahead_prepares_each_run(void **state)
     recorder_free(rec);
 }
 
+/* An update that keeps the slot keeps the run written ahead, but the run
+ * retries under the updated policy, as a run created at the slot would. */
+static void test_lookahead_takes_the_updated_retry_policy(void **state)
+{
+    (void)state;
+    struct recorder *rec = recorder_new();
+    struct sched *sched = sched_ahead(rec, 0);
+    rec->now_ms = at_ms("2026-03-08T00:00:00Z");
+    put(sched, spec_for("j", "0 * * * * *", "UTC"), rec->now_ms);
+    drive(sched, rec, rec->now_ms + 57000, SCHED_RUN_COMPLETED);
+    assert_int_equal(rec->prepared->len, 1);
+    struct sched_job_spec spec = spec_for("j", "0 * * * * *", "UTC");
+    spec.retry.max_attempts = 3;
+    spec.retry.kind = SCHED_BACKOFF_CONSTANT;
+    spec.retry.initial_interval_ms = 1000;
+    put(sched, spec, rec->now_ms);
+    assert_int_equal(rec->discarded->len, 0); /* same slot: the run is kept */
+    drive(sched, rec, at_ms("2026-03-08T00:01:10Z"), SCHED_RUN_FAILED);
+    /* Three attempts, a second apart, then FAILED. */
+    assert_int_equal(rec->started->len, 3);
+    for (guint i = 0; i < 3; i++)
+        assert_int_equal(g_array_index(rec->started, struct started, i).at_ms,
+                         at_ms("2026-03-08T00:01:00Z") + 1000 * (int64_t)i);
+    assert_int_equal(rec->finals->len, 1);
+    assert_int_equal(g_array_index(rec->finals, struct sched_run, 0).status, SCHED_RUN_FAILED);
+    sched_free(sched);
+    recorder_free(rec);
+}
+
 /* A change to the schedule, a pause or a removal between preparation and
  * slot discards the prepared run; it never starts. */
 static void test_lookahead_discards_on_change(void **state)
@@ -841,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_next_fire_memo_forgets_freed_expressions),
         cmocka_unit_test(test_lookahead_prepares_each_run),
         cmocka_unit_test(test_lookahead_discards_on_change),
+        cmocka_unit_test(test_lookahead_takes_the_updated_retry_policy),
         cmocka_unit_test(test_lookahead_forbid_skips_prepared),
         cmocka_unit_test(test_lookahead_missed_slot),
         cmocka_unit_test(test_lookahead_burst_in_chunks),
