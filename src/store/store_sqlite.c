@@ -1030,6 +1030,26 @@ static int sq_job_delete(struct store *st, const char *id, struct store_error *r
     return op_end(s, r, reterr);
 }
 
+static int job_row(sqlite3_stmt *stmt, void *item);
+static int run_row(sqlite3_stmt *stmt, void *item);
+
+/* Step STMT (bound) for at most one row: ROW (a job_row()-like callback)
+ * fills ITEM; no row is -ENOENT with MISSING.  Resets STMT. */
+static int read_one(struct sq *s, sqlite3_stmt *stmt, int (*row)(sqlite3_stmt *, void *),
+                    void *item, const char *missing, struct store_error *reterr)
+{
+    int rc = sqlite3_step(stmt);
+    int r;
+    if (rc == SQLITE_ROW)
+        r = row(stmt, item);
+    else if (rc == SQLITE_DONE)
+        r = store_error_set(reterr, -ENOENT, 0, "%s", missing);
+    else
+        r = fail(s, rc, reterr);
+    done(stmt);
+    return r;
+}
+
 static int sq_job_get(struct store *st, const char *id, struct store_job *ret_job,
                       struct store_error *reterr)
 {
@@ -1039,15 +1059,7 @@ static int sq_job_get(struct store *st, const char *id, struct store_job *ret_jo
         return r;
     sqlite3_stmt *stmt = s->stmt[S_JOB_GET];
     bind_text(stmt, 1, id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        r = job_copy(stmt, ret_job);
-    else if (rc == SQLITE_DONE)
-        r = store_error_set(reterr, -ENOENT, 0, "no such job");
-    else
-        r = fail(s, rc, reterr);
-    done(stmt);
-    return r;
+    return read_one(s, stmt, job_row, ret_job, "no such job", reterr);
 }
 
 /* Step STMT, a COUNT(*), into *RET_COUNT. */
@@ -1423,15 +1435,7 @@ static int sq_run_get(struct store *st, uint64_t id, struct store_run *ret_run,
         return r;
     sqlite3_stmt *stmt = s->stmt[S_RUN_GET];
     sqlite3_bind_int64(stmt, 1, (int64_t)id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        r = run_copy(stmt, ret_run);
-    else if (rc == SQLITE_DONE)
-        r = store_error_set(reterr, -ENOENT, 0, "no such run");
-    else
-        r = fail(s, rc, reterr);
-    done(stmt);
-    return r;
+    return read_one(s, stmt, run_row, ret_run, "no such run", reterr);
 }
 
 /* Step STMT (RUN_COLS) to its end, appending each row to *ITEMS. */
@@ -1749,15 +1753,9 @@ static int sq_token_get(struct store *st, const char *id, struct store_token *re
         return r;
     sqlite3_stmt *stmt = s->stmt[S_TOKEN_GET];
     bind_text(stmt, 1, id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        r = token_copy(stmt, ret_token);
-    else if (rc == SQLITE_DONE)
-        r = store_error_set(reterr, -ENOENT, 0, "no token '%s'", id);
-    else
-        r = fail(s, rc, reterr);
-    done(stmt);
-    return r;
+    char missing[160];
+    snprintf(missing, sizeof(missing), "no token '%s'", id);
+    return read_one(s, stmt, token_row, ret_token, missing, reterr);
 }
 
 static int sq_token_list(struct store *st, struct store_token_list *ret_list,
@@ -2035,15 +2033,7 @@ static int sq_pattern_get(struct store *st, const char *id, struct store_pattern
         return r;
     sqlite3_stmt *stmt = s->stmt[S_PATTERN_GET];
     bind_text(stmt, 1, id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        r = pattern_copy(stmt, ret);
-    else if (rc == SQLITE_DONE)
-        r = store_error_set(reterr, -ENOENT, 0, "no such pattern");
-    else
-        r = fail(s, rc, reterr);
-    done(stmt);
-    return r;
+    return read_one(s, stmt, pattern_row, ret, "no such pattern", reterr);
 }
 
 static int sq_pattern_list(struct store *st, struct store_pattern_list *ret,
