@@ -109,7 +109,7 @@ static const struct bench_case {
     const char *what;
     uint64_t seconds, minutes, hours;
     day_rule *day;
-    bool hour_wildcard; /* SPEC 4: skips gaps, fires in both repeated hours */
+    bool hour_wildcard; /* docs/cron.md: skips gaps, fires in both repeated hours */
 } cases[] = {
     {"0 9 * * 1", "Mondays 09:00", B(0), B(0), B(9), monday, false},
     {"*/5 * * * *", "every 5 min", B(0), EVERY_5, ALL_HOURS, any_day, true},

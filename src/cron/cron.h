@@ -7,7 +7,7 @@
  * Vocabulary: a *slot* is a wall-clock time the expression names (09:00 on
  * 2026-03-09 in the job's zone); a *fire* is the instant the slot runs at.  They
  * differ only around daylight-saving changes, and these rules decide how
- * (SPEC section 4):
+ * (docs/cron.md):
  *   - gap (spring forward): a slot that does not exist shifts to the first instant
  *     after the gap ("shift") or is dropped ("skip");
  *   - overlap (fall back): a slot that exists twice fires at its first occurrence

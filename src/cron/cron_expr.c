@@ -1,7 +1,7 @@
 /*
  * cron_expr - the cron grammar, from bytes to bitmasks.
  *
- * Grammar (SPEC section 4): an optional `CRON_TZ=zone ` or `TZ=zone ` prefix,
+ * Grammar (docs/cron.md): an optional `CRON_TZ=zone ` or `TZ=zone ` prefix,
  * then a descriptor (`@daily`, `@every 90s`, ...) or 5 fields (min hour dom mon
  * dow) or 6 (seconds first).  A field is a comma list of items: `*`, `?` (day
  * fields only), `n`, `a-b`, any of those with `/step`, `a/step` (a to the

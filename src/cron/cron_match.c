@@ -6,7 +6,7 @@
  * value" (ctz) going forward and "highest at or below" (clz) going back; a miss
  * carries into the next larger field and resets the smaller ones.  Days are
  * resolved a month at a time into one 32-bit mask that already applies the
- * DOM/DOW rule and the Quartz forms, so a yearly expression costs a dozen
+ * day-of-month/day-of-week rule and the Quartz forms, so a yearly expression costs a dozen
  * month steps, not 365 day steps.  Searches stop after 401 years: the Gregorian
  * calendar repeats every 400, so anything not found by then never comes.
  */
@@ -72,14 +72,13 @@ uint32_t cron_month_days(const struct cron_expr *expr, int64_t year, int month)
         dom |= special_dom_days(expr, first_weekday, dim);
         dow |= special_dow_days(expr, first_weekday, dim);
     }
-    /* SPEC 4: a day field whose text starts with `*` or `?` does not restrict;
-     * when both are restricted, either may match (Vixie cron's OR). */
-    if (expr->dom_star && expr->dow_star)
+    /* Vixie cron's rule (docs/cron.md, "Which days match"): when either day
+     * field's text starts with `*` or `?`, a day must match both masks; only
+     * two restricted fields are ORed.  A starred field's mask still applies:
+     * every 7th day (`*` stepped by 7) beside `MON` keeps only the Mondays on
+     * the 1st, 8th, 15th, 22nd and 29th. */
+    if (expr->dom_star || expr->dow_star)
         return dom & dow;
-    if (expr->dom_star)
-        return dow;
-    if (expr->dow_star)
-        return dom;
     return dom | dow;
 }
 

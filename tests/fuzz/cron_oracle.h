@@ -6,7 +6,7 @@
  * the day rule and the time-of-day sets from the caller, the UTC offset from a
  * caller's callback (GLib's GTimeZone in the benchmark, the tz table in the
  * fuzzer).  For every wall-clock slot the schedule names near the window it asks
- * the zone which instants show that wall time, and applies SPEC section 4:
+ * the zone which instants show that wall time, and applies the DST rules of docs/cron.md:
  *   - one instant: the slot fires there;
  *   - two (fall-back overlap): the first, and also the second under "both";
  *   - none (spring-forward gap): the first instant after the gap under "shift",

@@ -20,7 +20,10 @@
  *   - for windows [p, n] up to 40 days, cron_oracle.h finds exactly {p, n};
  *   - `@every D`: exactly anchor + k*D for the smallest k >= 1 after t (none
  *     for an anchor outside years 1-9999);
- *   - for windows longer than 40 days, the oracle confirms p and n themselves.
+ *   - for windows longer than 40 days, the oracle confirms p and n themselves;
+ *   - the day rule the oracle applies (AND when either day field's text starts
+ *     with `*` or `?`, else OR) is read from the input text, and the parser's
+ *     flags must say the same.
  * A violation prints what went wrong and aborts, so libFuzzer saves the input.
  */
 #include <errno.h>
@@ -147,6 +150,35 @@ static int64_t start_time(uint64_t *state, const struct tz_zone *zone)
 
 /* ---- the day rule, written out day by day (independent of cron_match.c) ---- */
 
+/* Vixie cron: when either day field's text starts with `*` or `?` a day must
+ * match both fields, else either.  Read from the input text, not the parser. */
+static bool day_rule_is_and;
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The day rule of TEXT, which parsed as a calendar expression: skip a
+ * `CRON_TZ=`/`TZ=` word; every descriptor has a `*` day field; otherwise the
+ * day fields are the 3rd and 5th of 5 fields, the 4th and 6th of 6. */
+static bool text_day_rule_is_and(const char *text, size_t size)
+{
+    const char *starts[8];
+    int count = 0;
+    for (size_t i = 0; i < size; i++)
+        if (!is_blank(text[i]) && (i == 0 || is_blank(text[i - 1])) && count < 8)
+            starts[count++] = text + i;
+    int first =
+        count > 0 && (strncmp(starts[0], "CRON_TZ=", 8) == 0 || strncmp(starts[0], "TZ=", 3) == 0);
+    if (count > first && starts[first][0] == '@')
+        return true;
+    int fields = count - first;
+    CHECK(fields == 5 || fields == 6, "parsed with %d fields", fields);
+    char dom = starts[first + fields - 3][0], dow = starts[first + fields - 1][0];
+    return dom == '*' || dom == '?' || dow == '*' || dow == '?';
+}
+
 static int weekday_of(int day, int weekday, int other)
 {
     return ((weekday + other - day) % 7 + 7) % 7;
@@ -181,13 +213,7 @@ static bool day_matches(const void *ctx, int year, int month, int day, int weekd
         dow = day + 7 > dim;
     if (!dow)
         dow = e->dow_nth[weekday] >> ((day - 1) / 7 + 1) & 1;
-    if (e->dom_star && e->dow_star)
-        return dom && dow;
-    if (e->dom_star)
-        return dow;
-    if (e->dow_star)
-        return dom;
-    return dom || dow;
+    return day_rule_is_and ? dom && dow : dom || dow;
 }
 
 static int32_t zone_offset(const void *ctx, int64_t at)
@@ -416,6 +442,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(expr->interval_s > 0 || (expr->seconds && expr->minutes && expr->hours && expr->months),
           "a calendar expression with an empty time field");
 
+    if (expr->interval_s == 0) {
+        day_rule_is_and = text_day_rule_is_and(text, size);
+        CHECK(day_rule_is_and == (expr->dom_star || expr->dow_star),
+              "day rule: the text says %s, the parser %s", day_rule_is_and ? "AND" : "OR",
+              expr->dom_star || expr->dow_star ? "AND" : "OR");
+    }
+
     uint64_t state = 0xcbf29ce484222325; /* FNV-1a of the input seeds the choices */
     for (size_t i = 0; i < size; i++)
         state = (state ^ data[i]) * 0x100000001b3;
@@ -437,7 +470,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
         CHECK((cron_schedule_gap_policy(&schedule) == CRON_GAP_SHIFT) == run.shift &&
                   (cron_schedule_overlap_policy(&schedule) == CRON_OVERLAP_BOTH) == run.both,
-              "policy resolution differs from SPEC section 4");
+              "policy resolution differs from docs/cron.md");
         if (expr->interval_s > 0)
             check_every(&run, from_at);
         else

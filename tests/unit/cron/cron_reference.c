@@ -77,12 +77,9 @@ bool cron_reference_day_matches(const struct cron_expr *e, int year, int month, 
     if (!(e->months >> month & 1))
         return false;
     bool dom = dom_matches(e, year, month, day), dow = dow_matches(e, year, month, day);
-    if (e->dom_star && e->dow_star)
+    /* Vixie cron: a field whose text starts with `*` or `?` makes it AND. */
+    if (e->dom_star || e->dow_star)
         return dom && dow;
-    if (e->dom_star)
-        return dow;
-    if (e->dow_star)
-        return dom;
     return dom || dow;
 }
 

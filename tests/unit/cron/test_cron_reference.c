@@ -41,11 +41,15 @@ static const char *const seconds[] = {"0", "0", "0", "30", "0,30", "*/20", "15"}
 static const char *const minutes[] = {"0", "30", "*/15", "5-10", "0,45", "15", "*/30", "59", "*"};
 static const char *const hours[] = {"*",   "*/2",  "0",   "1", "2",    "3",   "23",
                                     "1-3", "0,12", "*/3", "9", "2,14", "1/2", "22-23"};
-static const char *const doms[] = {"*",  "?",    "1",   "15", "L",  "L-2", "15W",
-                                   "LW", "1,15", "*/2", "31", "1W", "29",  "10-20"};
+/* Day fields: starred forms (`*`, `?`, either with a step, `*,15`) AND with the other
+ * field, restricted ones (`1-31/2` among them) OR. */
+static const char *const doms[] = {"*",   "?",     "1",    "15",  "L",      "L-2",
+                                   "15W", "LW",    "1,15", "*/2", "31",     "1W",
+                                   "29",  "10-20", "*/7",  "?/5", "1-31/2", "*,15"};
 static const char *const months[] = {"*", "*", "*", "3", "10,11", "1-6", "*/3", "2", "9-12"};
-static const char *const dows[] = {"*", "*", "?",     "1",       "MON-FRI", "5L", "FRI#3",
-                                   "0", "7", "SUN#1", "SAT,SUN", "*/2",     "0L", "2#5"};
+static const char *const dows[] = {"*",     "*",   "?",   "1",     "MON-FRI", "5L",
+                                   "FRI#3", "0",   "7",   "SUN#1", "SAT,SUN", "*/2",
+                                   "0L",    "2#5", "*/3", "?/2",   "MON#5",   "1-5/2"};
 
 struct zone_pair {
     struct tz_zone *fast;
@@ -131,7 +135,8 @@ static void test_random_cases(void **state)
         struct cron_dst_policy policy = {(enum cron_gap_policy)test_rng_range(&rng, 0, 2),
                                          (enum cron_overlap_policy)test_rng_range(&rng, 0, 2)};
         struct cron_schedule schedule = {expr, zp->fast, policy, 0};
-        /* SPEC 4 defaults, resolved here rather than asked of the engine. */
+        /* The default DST policies (docs/cron.md), resolved here rather than asked of the engine.
+         */
         bool wildcard = expr->hour_wildcard;
         struct cron_reference ref = {expr, zp->slow,
                                      policy.on_gap == CRON_GAP_SHIFT ||
