@@ -92,6 +92,7 @@ for script in tests/browser/test_*.mjs; do
 done
 
 run_script "diff/croniter" /usr/bin/python3 tests/diff/test_croniter.py --bin build/ovsched
+run_script "diff/cron-brute" /usr/bin/python3 tests/diff/test_cron_brute.py --bin build/ovsched
 
 run_script "fuzz" env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" tests/fuzz/run.sh
 
