@@ -2,9 +2,10 @@
  * bench_cron - how long cron_schedule_next() takes, and proof that every answer
  * it gave while being timed was right.
  *
- * Workload: ten representative expressions (5 and 6 fields, names, steps, the
- * Quartz forms L, nL, nW, n#k, a leap day, and the two DST cases: a fixed hour
- * inside New York's spring gap and fall-back overlap, and a wildcard hour), each
+ * Workload: eleven representative expressions (5 and 6 fields, names, steps, the
+ * Quartz forms L, nL, nW, n#k, a leap day, a stepped `*` day of month ANDed
+ * with a weekday, and the two DST cases: a fixed hour inside New York's spring
+ * gap and fall-back overlap, and a wildcard hour), each
  * asked for its next fire from the same set of start times: about 3000 spread
  * over 2020-2029 (unaligned, on whole minutes and on whole hours) plus 27 around
  * each of New York's 20 DST transitions in those years.  Timed in
@@ -102,6 +103,13 @@ static bool weekday_nearest_15th(const void *ctx, int y, int m, int d, int wd, i
     return d == target;
 }
 
+/* Vixie's AND: a starred day of month beside a weekday. */
+static bool monday_on_7k_plus_1(const void *ctx, int y, int m, int d, int wd, int dim)
+{
+    (void)ctx, (void)y, (void)m, (void)dim;
+    return wd == 1 && (d - 1) % 7 == 0;
+}
+
 typedef bool day_rule(const void *ctx, int y, int m, int d, int wd, int dim);
 
 static const struct bench_case {
@@ -121,6 +129,7 @@ static const struct bench_case {
     {"15 10 ? * 5L", "last Friday", B(0), B(15), B(10), last_friday, false},
     {"0 0 12 15W * ?", "weekday nearest 15th", B(0), B(0), B(12), weekday_nearest_15th, false},
     {"0 15 10 ? * FRI#3", "third Friday", B(0), B(15), B(10), third_friday, false},
+    {"0 12 */7 * 1", "Mon on 1st,8th,..29th", B(0), B(0), B(12), monday_on_7k_plus_1, false},
 };
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
 
