@@ -5,7 +5,8 @@
 #   make test       install what is missing, build, run every suite
 #   make run        install what is missing, build, run
 #   make bench      performance figures (never part of make test)
-#   make fuzz       a longer libFuzzer run of every parser
+#   make fuzz       the open-ended libFuzzer search of every parser (FUZZ_SECONDS each)
+#   make fuzz-merge add what make fuzz found (new coverage) to tests/fuzz/corpus/
 #   make deps       install the Debian packages the build and tests need
 #   make format     clang-format every C file in place
 
@@ -39,7 +40,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(sort $(wildcard tests/unit/*/*.c)))
 BIN       := $(BUILD)/ovsched
 
-.PHONY: all test check run bench fuzz deps format clean unit ui
+.PHONY: all test check run bench fuzz fuzz-build fuzz-merge deps format clean unit ui
 .DEFAULT_GOAL := all
 
 all: $(BIN) compile_commands.json ui
@@ -131,7 +132,11 @@ build/bench/%: bench/%.c $(LIB_OBJS)
 fuzz:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory fuzz-build
-	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh search
+
+fuzz-merge:
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh merge
 
 deps:
 	@scripts/deps.sh

@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "base/quote.h"
 #include "base/timefmt.h"
 
 #define MAX_ID_LEN      128
@@ -90,8 +91,10 @@ static int string_map(json_t *obj, const char *key, const char *path, struct job
         return r;
     json_object_foreach(map, k, v)
     {
+        char quoted[QUOTE_SIZE]; /* the key is part of the field's name: never let it fill ERR */
         if (!json_is_string(v))
-            return fail(err, "%s%s.%s: must be a string", path, key, k);
+            return fail(err, "%s%s.%s: must be a string", path, key,
+                        quote_clip(k, strlen(k), quoted, sizeof(quoted)));
     }
     return 0;
 }
@@ -387,14 +390,14 @@ static int check_schedule(struct job_doc *doc, struct tz_cache *zones, int64_t n
                                 ? cron_expr_zone(doc->spec.expr)
                                 : (zone_name ? zone_name : "UTC");
     if (doc->spec.expr || zone_name) {
+        char quoted[QUOTE_SIZE];
+        quote_clip(effective, strlen(effective), quoted, sizeof(quoted));
         r = tz_cache_get(zones, effective, &doc->spec.zone);
         if (r == -ENOENT)
-            return fail(err, "%stimezone: unknown time zone '%.64s'", path, effective);
+            return fail(err, "%stimezone: unknown time zone '%s'", path, quoted);
         if (r < 0)
-            return fail(err,
-                        "%stimezone: '%.64s' is not a time zone name (e.g. "
-                        "America/New_York)",
-                        path, effective);
+            return fail(err, "%stimezone: '%s' is not a time zone name (e.g. America/New_York)",
+                        path, quoted);
         doc->zone_name = g_strdup(effective);
     }
     doc->spec.anchor_at = now_ms / 1000;

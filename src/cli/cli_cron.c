@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/quote.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "cron/cron.h"
@@ -40,11 +41,12 @@ static int describe(char *err, size_t size, const char *what, const char *why)
 
 static int zone_error(int r, const char *name, char *err, size_t size)
 {
-    char why[160];
+    char why[160], quoted[QUOTE_SIZE];
+    quote_clip(name, strlen(name), quoted, sizeof(quoted));
     if (r == -ENOENT)
-        snprintf(why, sizeof(why), "unknown time zone '%.64s'", name);
+        snprintf(why, sizeof(why), "unknown time zone '%s'", quoted);
     else
-        snprintf(why, sizeof(why), "'%.64s' is not a time zone name (e.g. America/New_York)", name);
+        snprintf(why, sizeof(why), "'%s' is not a time zone name (e.g. America/New_York)", quoted);
     return describe(err, size, "tz", why);
 }
 
@@ -209,6 +211,8 @@ static int batch_main(FILE *in, FILE *out)
         if (len > 0 && line[len - 1] == '\r')
             len--;
         json_t *answer = answer_line(zones, line, (size_t)len, now);
+        if (!answer) /* one line per request, always: never an empty one */
+            answer = json_pack("{ss}", "error", "request: the answer could not be encoded");
         json_dumpf(answer, out, JSON_COMPACT);
         fputc('\n', out);
         fflush(out); /* a client may wait for each answer before it writes the next line */

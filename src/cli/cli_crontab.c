@@ -28,6 +28,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "base/quote.h"
 #include "cli/internal.h"
 #include "cron/cron.h"
 
@@ -218,9 +219,10 @@ static bool schedule_ok(struct parse_state *st, int line, const char *schedule)
         cron_expr_free(expr);
         return true;
     }
-    char text[256];
+    char text[256], quoted[QUOTE_SIZE];
     cron_error_format(&err, text, sizeof(text));
-    note(st, line, true, "bad schedule '%s': %s", schedule, text);
+    note(st, line, true, "bad schedule '%s': %s",
+         quote_clip(schedule, strlen(schedule), quoted, sizeof(quoted)), text);
     return false;
 }
 
@@ -244,7 +246,9 @@ static void parse_entry(struct parse_state *st, int line, const char *text)
             if (strcmp(word, macros[i]) == 0)
                 schedule = g_strdup(word);
         if (!schedule) {
-            note(st, line, true, "unknown schedule '%s' (expected @hourly, @daily, ...)", word);
+            char quoted[QUOTE_SIZE];
+            note(st, line, true, "unknown schedule '%s' (expected @hourly, @daily, ...)",
+                 quote_clip(word, strlen(word), quoted, sizeof(quoted)));
             g_free(word);
             return;
         }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/civil.h"
+#include "base/quote.h"
 #include "base/timefmt.h"
 #include "cron/internal.h"
 
@@ -402,10 +403,11 @@ static int parse_every(struct parser *ps, const char *p, const char *end)
     int r = timefmt_duration_parse(duration, (size_t)(duration_end - duration), &ms, &reason);
     if (r < 0)
         return fail_at(ps, duration, 0, "@every: %s", reason);
+    char quoted[24];
     if (ms < 1000 || ms % 1000 != 0)
         return fail_at(
-            ps, duration, 0, "@every needs a whole number of seconds, at least 1s (got %.*s)",
-            (int)(duration_end - duration > 20 ? 20 : duration_end - duration), duration);
+            ps, duration, 0, "@every needs a whole number of seconds, at least 1s (got %s)",
+            quote_clip(duration, (size_t)(duration_end - duration), quoted, sizeof(quoted)));
     ps->expr->interval_s = ms / 1000;
     ps->expr->hour_wildcard = true;
     return 0;
@@ -432,10 +434,11 @@ static int parse_descriptor(struct parser *ps, const char *p, const char *end)
         const char *fields = descriptors[i].fields;
         return parse_fields(ps, fields, fields + strlen(fields));
     }
+    char quoted[24];
     return fail_at(ps, p, 0,
-                   "unknown descriptor '%.*s' (use @yearly, @annually, @monthly, @weekly, "
+                   "unknown descriptor '%s' (use @yearly, @annually, @monthly, @weekly, "
                    "@daily, @midnight, @hourly or @every <duration>)",
-                   (int)(len > 20 ? 20 : len), p);
+                   quote_clip(p, len, quoted, sizeof(quoted)));
 }
 
 static int parse_fields(struct parser *ps, const char *p, const char *end)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/quote.h"
 #include "base/timefmt.h"
 #include "events/internal.h"
 
@@ -140,7 +141,9 @@ int events_filter_parse(struct events_filter *filter, const char *since, const c
             enum events_type type;
             char *trimmed = g_strstrip(*name);
             if (events_type_from_string(trimmed, &type) < 0) {
-                snprintf(err, err_size, "types: unknown event type '%.64s'", trimmed);
+                char quoted[QUOTE_SIZE];
+                snprintf(err, err_size, "types: unknown event type '%s'",
+                         quote_clip(trimmed, strlen(trimmed), quoted, sizeof(quoted)));
                 g_strfreev(names);
                 return -EINVAL;
             }

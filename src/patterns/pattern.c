@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/quote.h"
+
 #define PARAM_NAME_MAX 64
 
 static int fail(struct pattern_error *err, const char *fmt, ...)
@@ -77,11 +79,16 @@ static int check_placeholders(json_t *v, GString *path, json_t *params, struct p
         size_t at = 0, start, end, len;
         while (r == 0 && next_placeholder(text, &at, &start, &end, &name, &len)) {
             char *key = g_strndup(name, len);
+            /* PATH is made of the user's keys: clip it and the name so that
+             * ERR keeps the ':' and the reason. */
+            char field[256], quoted[QUOTE_SIZE];
+            quote_clip(path->str, path->len, field, sizeof(field));
+            quote_clip(name, len, quoted, sizeof(quoted));
             if (!is_param_name(name, len))
-                r = fail(err, "%s: {{%s}} is not a parameter name (letters, digits, _)", path->str,
-                         key);
+                r = fail(err, "%s: {{%s}} is not a parameter name (letters, digits, _)", field,
+                         quoted);
             else if (!json_object_get(params, key))
-                r = fail(err, "%s: {{%s}} is not a declared parameter", path->str, key);
+                r = fail(err, "%s: {{%s}} is not a declared parameter", field, quoted);
             g_free(key);
         }
     } else if (json_is_object(v)) {
@@ -133,9 +140,10 @@ static int check_parameters(json_t *params, struct pattern_error *err)
     json_t *spec;
     json_object_foreach(params, name, spec)
     {
+        char quoted[QUOTE_SIZE];
         if (!is_param_name(name, strlen(name)))
-            return fail(err, "pattern.parameters.%.64s: not a parameter name (letters, digits, _)",
-                        name);
+            return fail(err, "pattern.parameters.%s: not a parameter name (letters, digits, _)",
+                        quote_clip(name, strlen(name), quoted, sizeof(quoted)));
         if (!json_is_object(spec))
             return fail(err, "pattern.parameters.%s: must be an object {default, required}", name);
         json_t *required = json_object_get(spec, "required"),
@@ -216,7 +224,9 @@ static json_t *resolve_parameters(json_t *pattern, json_t *given, struct pattern
     json_object_foreach(given, name, v)
     {
         if (!json_object_get(declared, name)) {
-            fail(err, "parameters.%.64s: pattern '%s' has no such parameter", name, id);
+            char quoted[QUOTE_SIZE];
+            fail(err, "parameters.%s: pattern '%s' has no such parameter",
+                 quote_clip(name, strlen(name), quoted, sizeof(quoted)), id);
             return NULL;
         }
         if (json_is_object(v) || json_is_array(v) || json_is_null(v)) {

@@ -165,12 +165,16 @@ static bool is_blank(char c)
 static bool text_day_rule_is_and(const char *text, size_t size)
 {
     const char *starts[8];
+    size_t lens[8];
     int count = 0;
     for (size_t i = 0; i < size; i++)
-        if (!is_blank(text[i]) && (i == 0 || is_blank(text[i - 1])) && count < 8)
-            starts[count++] = text + i;
-    int first =
-        count > 0 && (strncmp(starts[0], "CRON_TZ=", 8) == 0 || strncmp(starts[0], "TZ=", 3) == 0);
+        if (!is_blank(text[i]) && (i == 0 || is_blank(text[i - 1])) && count < 8) {
+            starts[count] = text + i;
+            lens[count] = size - i;
+            count++;
+        }
+    int first = count > 0 && ((lens[0] >= 8 && memcmp(starts[0], "CRON_TZ=", 8) == 0) ||
+                              (lens[0] >= 3 && memcmp(starts[0], "TZ=", 3) == 0));
     if (count > first && starts[first][0] == '@')
         return true;
     int fields = count - first;
@@ -402,6 +406,8 @@ static void check_error(int r, const struct cron_error *err, size_t size)
         return;
     CHECK(memchr(err->reason, '\0', sizeof(err->reason)) && err->reason[0] != '\0',
           "error without a reason");
+    CHECK(strlen(err->reason) < sizeof(err->reason) - 1 && g_utf8_validate(err->reason, -1, NULL),
+          "reason cut short or not valid UTF-8: \"%s\"", err->reason);
     CHECK(err->offset <= size, "error offset %zu beyond the input's %zu bytes", err->offset, size);
     CHECK(err->field >= 0 && err->field <= 6, "error in field %d", err->field);
     CHECK((err->field == 0) == (err->field_name == NULL), "field %d with name %s", err->field,

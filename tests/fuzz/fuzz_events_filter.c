@@ -5,6 +5,7 @@
  * parameter).  A filter either parses, and then only names known types and
  * matches without crashing, or is refused with a message naming the field.
  */
+#include <glib.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int r = events_filter_parse(&filter, fields[0], fields[1], fields[2], fields[3], fields[4], err,
                                 sizeof(err));
     if (r < 0) {
-        if (!strchr(err, ':'))
-            abort(); /* every refusal names the field */
+        if (!strchr(err, ':') || strlen(err) >= sizeof(err) - 1 || !g_utf8_validate(err, -1, NULL))
+            abort(); /* every refusal names the field, whole, as valid UTF-8 */
     } else {
         if (filter.types >> EVENTS_TYPE_COUNT)
             abort(); /* only known types */

@@ -2,8 +2,11 @@
  * fuzz_job_doc - libFuzzer target for job documents as the API receives them:
  * any bytes through jansson into job_doc_parse().  A document either parses
  * (and then its normalised JSON parses again, to the same id) or is refused
- * with a message that names a field; nothing crashes or leaks.
+ * with a message that names a field ("<field>: <reason>"), was not cut short by
+ * its buffer, however long the key or value it quotes, and is valid UTF-8 (it
+ * goes out as a JSON string); nothing crashes or leaks.
  */
+#include <glib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct job_doc_error err = {{0}};
     int r = job_doc_parse(job, zones, 1796047200000, &doc, &err);
     if (r < 0) {
-        if (err.message[0] == '\0' || !strchr(err.message, ':'))
-            abort(); /* every refusal says which field and why */
+        size_t len = strnlen(err.message, sizeof(err.message));
+        if (len == 0 || len >= sizeof(err.message) - 1 || !strstr(err.message, ": ") ||
+            !g_utf8_validate(err.message, -1, NULL))
+            abort(); /* every refusal says which field and why, whole */
     } else {
         struct job_doc *again = NULL;
         struct job_doc_error err2;

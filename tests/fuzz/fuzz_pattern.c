@@ -6,6 +6,7 @@
  * renders or is refused naming a field; diff + overlay give back what
  * overlaying the job itself gives; trigger_on matching never crashes.
  */
+#include <glib.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,10 @@
 
 static void check_refusal(const struct pattern_error *err)
 {
-    if (err->message[0] == '\0' || !strchr(err->message, ':'))
-        abort(); /* every refusal says which field and why */
+    size_t len = strnlen(err->message, sizeof(err->message));
+    if (len == 0 || len >= sizeof(err->message) - 1 || !strchr(err->message, ':') ||
+        !g_utf8_validate(err->message, -1, NULL))
+        abort(); /* every refusal says which field and why, whole, as valid UTF-8 */
 }
 
 static void round_trip(json_t *base, json_t *job)

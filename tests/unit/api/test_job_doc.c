@@ -3,7 +3,9 @@
  * every check by the message a user reads, unknown keys kept.
  */
 #include <errno.h>
+#include <glib.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -161,6 +163,70 @@ static void test_errors_name_the_field(void **state)
     }
 }
 
+/* A refusal that quotes user text keeps its field's name and its reason, and is
+ * valid UTF-8, however long or multi-byte the quoted key or value is. */
+static void assert_refusal(json_t *job, const char *field_prefix, const char *reason_end)
+{
+    struct job_doc *doc = NULL;
+    struct job_doc_error err = {{0}};
+    int r = job_doc_parse(job, zones, 1796047200000, &doc, &err);
+    size_t len = strlen(err.message), end_len = strlen(reason_end);
+    bool ok = r == -EINVAL && len < sizeof(err.message) - 1 &&
+              strncmp(err.message, field_prefix, strlen(field_prefix)) == 0 && len >= end_len &&
+              strcmp(err.message + len - end_len, reason_end) == 0 &&
+              g_utf8_validate(err.message, -1, NULL);
+    if (!ok)
+        print_error("got %d '%s'; want '%s...%s'\n", r, err.message, field_prefix, reason_end);
+    assert_true(ok);
+    json_t *as_json = json_string(err.message); /* the API sends it as a JSON string */
+    assert_non_null(as_json);
+    json_decref(as_json);
+    assert_null(doc);
+    json_decref(job);
+}
+
+/* LEN bytes of UNIT repeated (a multi-byte UNIT is repeated whole). */
+static char *repeat(const char *unit, size_t len)
+{
+    GString *s = g_string_new(NULL);
+    while (s->len + strlen(unit) <= len)
+        g_string_append(s, unit);
+    return g_string_free(s, false);
+}
+
+static void test_long_user_text_keeps_the_field(void **state)
+{
+    (void)state;
+    char *ascii = repeat("k", 5000), *accents = repeat("\xc3\xa9", 5000); /* 2500 x é */
+    char *zone = repeat("\xc3\xa9", 900), *cron = g_strdup_printf("CRON_TZ=a%s 0 9 * * *", zone);
+    char *descriptor = g_strdup_printf("@%s", zone);
+    for (int i = 0; i < 2; i++) {
+        const char *key = i == 0 ? ascii : accents;
+        /* The regression input: an executor.env key that filled the message. */
+        assert_refusal(json_pack("{s{ss s[s] s{si}}}", "executor", "type", "shell", "command", "x",
+                                 "env", key, 1),
+                       "executor.env.", ": must be a string");
+        assert_refusal(json_pack("{s{si}}", "labels", key, 5), "labels.", ": must be a string");
+        assert_refusal(json_pack("{s{ss ss s{s[]}}}", "executor", "type", "http", "url", "http://x",
+                                 "headers", key),
+                       "executor.headers.", ": must be a string");
+    }
+    /* Long values: a zone named in the expression, an unknown descriptor. */
+    assert_refusal(
+        json_pack("{s{s{ss}}}", "metadata", "scheduling", "cron", cron),
+        "metadata.scheduling.timezone: ", " is not a time zone name (e.g. America/New_York)");
+    assert_refusal(json_pack("{s{s{ss}}}", "metadata", "scheduling", "cron", descriptor),
+                   "metadata.scheduling.cron: unknown descriptor '@",
+                   "@hourly or @every <duration>) (at offset 0)");
+    assert_refusal(json_pack("{s{s{ss}}}", "metadata", "scheduling", "interval", "1s500ms"),
+                   "metadata.scheduling.interval: ", "(got 1s500ms) (at offset 7)");
+    g_free(ascii);
+    g_free(accents);
+    g_free(zone);
+    g_free(cron);
+    g_free(descriptor);
+}
+
 static void test_schedules(void **state)
 {
     (void)state;
@@ -214,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_seed_example_a),
         cmocka_unit_test(test_spec_example_keeps_unknown_keys),
         cmocka_unit_test(test_errors_name_the_field),
+        cmocka_unit_test(test_long_user_text_keeps_the_field),
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_input_is_not_changed),
     };

@@ -103,6 +103,30 @@ static void test_skipped_and_bad_lines(void **state)
     }
 }
 
+/* A long bad schedule is quoted cut: the note still ends with the parser's reason. */
+static void test_long_bad_schedule(void **state)
+{
+    (void)state;
+    GString *line = g_string_new("@");
+    for (int i = 0; i < 3000; i++)
+        g_string_append(line, "\xc3\xa9");
+    g_string_append(line, " x\n61");
+    for (int i = 0; i < 600; i++) /* within the 1024 bytes an expression may have */
+        g_string_append_c(line, '1');
+    g_string_append(line, " * * * * x\n");
+    struct parsed p = parse(line->str, NULL);
+    assert_int_equal(json_array_size(p.notes), 2);
+    const char *unknown = json_string_value(json_object_get(json_array_get(p.notes, 0), "message"));
+    const char *bad = json_string_value(json_object_get(json_array_get(p.notes, 1), "message"));
+    assert_true(g_str_has_prefix(unknown, "unknown schedule '@\xc3\xa9"));
+    assert_true(g_str_has_suffix(unknown, "...' (expected @hourly, @daily, ...)"));
+    assert_true(g_str_has_prefix(bad, "bad schedule '6111"));
+    assert_non_null(strstr(bad, "...': field 1 (minute): "));
+    assert_true(strlen(unknown) < 200 && strlen(bad) < 400);
+    parsed_release(&p);
+    g_string_free(line, true);
+}
+
 static void test_environment(void **state)
 {
     (void)state;
@@ -212,9 +236,13 @@ static void test_crlf_and_bad_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_entries),     cmocka_unit_test(test_skipped_and_bad_lines),
-        cmocka_unit_test(test_environment), cmocka_unit_test(test_percent),
-        cmocka_unit_test(test_ids),         cmocka_unit_test(test_crlf_and_bad_utf8),
+        cmocka_unit_test(test_entries),
+        cmocka_unit_test(test_skipped_and_bad_lines),
+        cmocka_unit_test(test_environment),
+        cmocka_unit_test(test_percent),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_crlf_and_bad_utf8),
+        cmocka_unit_test(test_long_bad_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -240,6 +240,37 @@ static void test_error_message_names_field_and_offset(void **state)
     assert_string_equal(message, "field 3 (day of month): 32 is out of range 1-31 (at offset 4)");
 }
 
+/* Quoted user text is cut between characters and marked: the reason stays whole
+ * and valid UTF-8. */
+static void test_errors_quote_long_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *expr;
+        const char *reason;
+    } cases[] = {
+        {"@\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+         "\xc3\xa9",
+         "unknown descriptor "
+         "'@\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...' (use "
+         "@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every "
+         "<duration>)"},
+        {"@ev\xffry", "unknown descriptor '@ev\\xffry' (use @yearly, @annually, @monthly, "
+                      "@weekly, @daily, @midnight, @hourly or @every <duration>)"},
+        {"@every 1s1s1s1s1s1s1s1s1s1s1s1s1s1s1s500ms",
+         "@every needs a whole number of seconds, at least 1s (got 1s1s1s1s1s1s1s1s1s1...)"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct cron_expr *expr = NULL;
+        struct cron_error err;
+        assert_int_equal(cron_expr_parse(cases[i].expr, strlen(cases[i].expr), &expr, &err),
+                         -EINVAL);
+        if (strcmp(err.reason, cases[i].reason) != 0)
+            print_error("'%s': got '%s'\n", cases[i].expr, err.reason);
+        assert_string_equal(err.reason, cases[i].reason);
+    }
+}
+
 static void test_too_long(void **state)
 {
     (void)state;
@@ -316,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_valid_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_error_message_names_field_and_offset),
+        cmocka_unit_test(test_errors_quote_long_text),
         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_parses_by_length),
         cmocka_unit_test(test_accessors),

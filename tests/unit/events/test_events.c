@@ -162,6 +162,24 @@ static void test_filter_parse_errors_name_the_field(void **state)
     }
 }
 
+/* A long or multi-byte unknown type is quoted cut, between characters: the
+ * message keeps its field and stays valid UTF-8 (it goes out as JSON). */
+static void test_filter_error_quotes_long_types(void **state)
+{
+    (void)state;
+    GString *types = g_string_new("job_created,");
+    for (int i = 0; i < 400; i++)
+        g_string_append(types, "\xc3\xa9");
+    struct events_filter f;
+    char err[160] = "";
+    assert_int_equal(events_filter_parse(&f, NULL, NULL, types->str, NULL, NULL, err, sizeof(err)),
+                     -EINVAL);
+    assert_true(g_str_has_prefix(err, "types: unknown event type '\xc3\xa9"));
+    assert_true(g_str_has_suffix(err, "...'"));
+    assert_true(g_utf8_validate(err, -1, NULL));
+    g_string_free(types, true);
+}
+
 static void test_filter_match_table(void **state)
 {
     (void)state;
@@ -431,6 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_type_names_round_trip),
         cmocka_unit_test(test_filter_parse_errors_name_the_field),
+        cmocka_unit_test(test_filter_error_quotes_long_types),
         cmocka_unit_test(test_filter_match_table),
         cmocka_unit_test(test_config_options),
         cmocka_unit_test_setup_teardown(test_seq_has_no_gaps_across_reopen, setup, teardown),

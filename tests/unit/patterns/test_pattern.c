@@ -4,6 +4,7 @@
  * names, and a round trip (render, diff, overlay) that must give back the job.
  */
 #include <errno.h>
+#include <glib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -90,6 +91,52 @@ static void test_parse_errors(void **state)
                      cases[i].detail);
         json_decref(doc);
     }
+}
+
+/* User keys make up the field's path, and names are quoted: however long or
+ * multi-byte they are, the message keeps a field, a ':' and its reason. */
+static void test_errors_quote_long_text(void **state)
+{
+    (void)state;
+    GString *key = g_string_new(NULL);
+    for (int i = 0; i < 300; i++)
+        g_string_append(key, "\xc3\xa9");
+    json_t *deep = json_string("{{undeclared}}");
+    for (int i = 0; i < 6; i++) /* template.ééé….ééé….…: a path of 3600 bytes */
+        deep = json_pack("{so}", key->str, deep);
+    json_t *docs[] = {
+        json_pack("{ss so}", "pattern_id", "a", "template", deep),
+        json_pack("{ss s{ss}}", "pattern_id", "a", "template", "name",
+                  "{{ééééééééééééééééééééééé"
+                  "ééééééééééééééééééééééééééééé"
+                  "ééééééééééééééééééé}}"),
+        json_pack("{ss s{s{}} s{}}", "pattern_id", "a", "parameters", key->str, "template"),
+    };
+    static const char *const reasons[] = {"{{undeclared}} is not a declared parameter",
+                                          "...}} is not a parameter name (letters, digits, _)",
+                                          "...: not a parameter name (letters, digits, _)"};
+    for (size_t i = 0; i < G_N_ELEMENTS(docs); i++) {
+        json_t *out = NULL;
+        struct pattern_error err = {{0}};
+        assert_int_equal(pattern_parse(docs[i], &out, &err), -EINVAL);
+        if (!g_str_has_prefix(err.message, "pattern.") || !strstr(err.message, ": ") ||
+            !g_str_has_suffix(err.message, reasons[i]) || !g_utf8_validate(err.message, -1, NULL))
+            fail_msg("case %zu: got \"%s\", want \"pattern.... %s\"", i, err.message, reasons[i]);
+        json_decref(docs[i]);
+    }
+    /* Rendering: a given parameter the pattern does not declare. */
+    json_t *pattern = NULL, *doc = load("{\"pattern_id\": \"p\", \"template\": {}}");
+    struct pattern_error err = {{0}};
+    assert_int_equal(pattern_parse(doc, &pattern, &err), 0);
+    json_t *given = json_pack("{si}", key->str, 1), *job = NULL;
+    assert_int_equal(pattern_render(pattern, given, &job, &err), -EINVAL);
+    assert_true(g_str_has_prefix(err.message, "parameters.\xc3\xa9"));
+    assert_true(g_str_has_suffix(err.message, "...: pattern 'p' has no such parameter"));
+    assert_true(g_utf8_validate(err.message, -1, NULL));
+    json_decref(given);
+    json_decref(pattern);
+    json_decref(doc);
+    g_string_free(key, true);
 }
 
 static const char *GREET = "{\"pattern_id\": \"greet\", \"parameters\": {"
@@ -240,7 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_defaults), cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_render),         cmocka_unit_test(test_diff_overlay_round_trip),
-        cmocka_unit_test(test_trigger_on),
+        cmocka_unit_test(test_trigger_on),     cmocka_unit_test(test_errors_quote_long_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
