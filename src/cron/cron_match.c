@@ -6,8 +6,8 @@
  * value" (ctz) going forward and "highest at or below" (clz) going back; a miss
  * carries into the next larger field and resets the smaller ones.  Days are
  * resolved a month at a time into one 32-bit mask that already applies the
- * day-of-month/day-of-week rule and the Quartz forms, so a yearly expression costs a dozen
- * month steps, not 365 day steps.  Searches stop after 401 years: the Gregorian
+ * day-of-month/day-of-week rule and the Quartz forms, so a yearly expression
+ * costs a dozen month steps, not 365 day steps.  Searches stop after 401 years: the Gregorian
  * calendar repeats every 400, so anything not found by then never comes.
  */
 #include <errno.h>

@@ -24,8 +24,8 @@ struct cron_expr {
     bool dom_last_weekday; /* `LW` */
     uint8_t dow_last;      /* bit w: `wL`, the last weekday w of the month */
     uint8_t dow_nth[7];    /* bit k of [w]: `w#k` */
-    bool dom_star;         /* day-of-month text starts with `*` or `?` */
-    bool dow_star;
+    bool dom_star;         /* day-of-month text starts with `*` or `?` ... */
+    bool dow_star;         /* ... or this one's does: day fields AND, else OR */
     bool hour_wildcard;
     bool has_day_specials;
     uint32_t dow_days[7]; /* [weekday of the 1st]: days 1-31 whose weekday is in dow */
