@@ -125,10 +125,11 @@ static int check_id(json_t *doc, struct pattern_error *err)
     const char *text = json_string_value(id);
     if (json_string_length(id) > PATTERN_ID_MAX)
         return fail(err, "pattern.pattern_id: longer than %d characters", PATTERN_ID_MAX);
-    for (const char *c = text; *c; c++)
-        if (!is_id_char(*c))
-            return fail(err, "pattern.pattern_id: '%c' is not allowed (letters, digits, _ - . :)",
-                        *c);
+    char quoted[QUOTE_SIZE];
+    for (const char *c = text; *c; c = g_utf8_next_char(c))
+        if (!is_id_char(*c)) /* quote the whole character: a lone byte of one is not UTF-8 */
+            return fail(err, "pattern.pattern_id: '%s' is not allowed (letters, digits, _ - . :)",
+                        quote_clip(c, (size_t)(g_utf8_next_char(c) - c), quoted, sizeof(quoted)));
     return 0;
 }
 

@@ -58,6 +58,9 @@ static void test_parse_errors(void **state)
         {"{\"template\": {}}", "pattern.pattern_id:", "required"},
         {"{\"pattern_id\": \"\", \"template\": {}}", "pattern.pattern_id:", "required"},
         {"{\"pattern_id\": \"a b\", \"template\": {}}", "pattern.pattern_id:", "' '"},
+        /* A multi-byte character is quoted whole (found by fuzz_pattern). */
+        {"{\"pattern_id\": \"g::\xc6\xbf:\", \"template\": {}}",
+         "pattern.pattern_id:", "'\xc6\xbf' is not allowed"},
         {"{\"pattern_id\": \"a\"}", "pattern.template:", "required"},
         {"{\"pattern_id\": \"a\", \"template\": []}", "pattern.template:", "object"},
         {"{\"pattern_id\": \"a\", \"steps\": {}}", "pattern.steps:", "array"},
@@ -86,7 +89,7 @@ static void test_parse_errors(void **state)
         assert_int_equal(pattern_parse(doc, &out, &err), -EINVAL);
         assert_null(out);
         if (strncmp(err.message, cases[i].field, strlen(cases[i].field)) != 0 ||
-            !strstr(err.message, cases[i].detail))
+            !strstr(err.message, cases[i].detail) || !g_utf8_validate(err.message, -1, NULL))
             fail_msg("case %zu: got \"%s\", want \"%s ...%s...\"", i, err.message, cases[i].field,
                      cases[i].detail);
         json_decref(doc);
