@@ -41,10 +41,11 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from zoneinfo import ZoneInfo
+
+import cron_batch
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UTC = dt.timezone.utc
@@ -433,13 +434,20 @@ class Gen:
         return ",".join(self.plain_item(lo, hi, names, top)
                         for _ in range(rng.choice([1, 1, 1, 2, 3])))
 
+    def wildcard(self, r, p_star, p_question, cronie):
+        """`*` when R < P_STAR, `?` (which cronie lacks) up to P_QUESTION more."""
+        if r < p_star:
+            return "*"
+        if r < p_star + p_question and not cronie:
+            return "?"
+        return None
+
     def dom(self, cronie):
         rng = self.rng
         r = rng.random()
-        if r < 0.25:
-            return "*"
-        if r < 0.32 and not cronie:
-            return "?"
+        star = self.wildcard(r, 0.25, 0.07, cronie)
+        if star:
+            return star
         if r < 0.5:
             return rng.choice(["*/%d" % rng.randint(1, 31), "1-31/2", "1-31/%d" % rng.randint(2, 9),
                                "*/7", "*/10", "*/15", "*/31", "*,15", "2-31/2"])
@@ -453,10 +461,9 @@ class Gen:
     def dow(self, cronie):
         rng = self.rng
         r = rng.random()
-        if r < 0.3:
-            return "*"
-        if r < 0.36 and not cronie:
-            return "?"
+        star = self.wildcard(r, 0.3, 0.06, cronie)
+        if star:
+            return star
         if r < 0.46:
             return "*/%d" % rng.randint(1, 8)
         if r < 0.6 and not cronie:
@@ -561,20 +568,12 @@ def main():
         cases.append((request, expected, theirs))
     t_ref = time.monotonic() - t0
 
-    lines = "".join(json.dumps(c[0]) + "\n" for c in cases)
-    t0 = time.monotonic()
-    proc = subprocess.run([args.bin, "cron", "next"], input=lines, capture_output=True,
-                          text=True, timeout=300)
-    t_ours = time.monotonic() - t0
-    answers = proc.stdout.splitlines()
-    if proc.returncode != 0 or len(answers) != len(cases):
-        sys.stderr.write("cron-brute: %s cron next exited %d with %d lines for %d requests\n%s"
-                         % (args.bin, proc.returncode, len(answers), len(cases), proc.stderr))
+    answers, t_ours = cron_batch.ask(args.bin, [c[0] for c in cases], "cron-brute")
+    if answers is None:
         return 2
 
     passed = failed = 0
-    for (request, expected, theirs), line in zip(cases, answers):
-        answer = json.loads(line)
+    for (request, expected, theirs), answer in zip(cases, answers):
         ok = (("never fires" in answer.get("error", "")) if expected is None
               else answer.get("times") == expected)
         if theirs is not None and expected is not None and theirs != expected:

@@ -63,9 +63,10 @@ import json
 import os
 import random
 import struct
-import subprocess
 import sys
 import time
+
+import cron_batch
 
 try:
     from zoneinfo import TZPATH, ZoneInfo
@@ -466,24 +467,13 @@ def main():
         cases.append((case, cron_expr, zone, [rfc3339(t) for t in theirs]))
     t_croniter = time.monotonic() - t0
 
-    requests = "".join(json.dumps(case) + "\n" for case, _, _, _ in cases)
-    t0 = time.monotonic()
-    try:
-        proc = subprocess.run([args.bin, "cron", "next"], input=requests, capture_output=True,
-                              text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        sys.stderr.write("croniter-diff: %s cron next did not finish in 120 s\n" % args.bin)
-        return 2
-    t_ovsched = time.monotonic() - t0
-    answers = proc.stdout.splitlines()
-    if proc.returncode != 0 or len(answers) != len(cases):
-        sys.stderr.write("croniter-diff: %s cron next exited %d with %d lines for %d requests\n%s"
-                         % (args.bin, proc.returncode, len(answers), len(cases), proc.stderr))
+    answers, t_ovsched = cron_batch.ask(args.bin, [c[0] for c in cases], "croniter-diff",
+                                        timeout=120)
+    if answers is None:
         return 2
 
     passed = failed = 0
-    for (case, cron_expr, zone, theirs), line in zip(cases, answers):
-        answer = json.loads(line)
+    for (case, cron_expr, zone, theirs), answer in zip(cases, answers):
         ours = answer.get("times", answer.get("error"))
         if ours == theirs:
             passed += 1
