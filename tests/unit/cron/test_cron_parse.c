@@ -258,7 +258,7 @@ static void test_errors_quote_long_text(void **state)
         {"@ev\xffry", "unknown descriptor '@ev\\xffry' (use @yearly, @annually, @monthly, "
                       "@weekly, @daily, @midnight, @hourly or @every <duration>)"},
         {"@every 1s1s1s1s1s1s1s1s1s1s1s1s1s1s1s500ms",
-         "@every needs a whole number of seconds, at least 1s (got 1s1s1s1s1s1s1s1s1s1...)"},
+         "@every needs a whole number of seconds, at least 1s (got 1s1s1s1s1s1s1s1s1s1s...)"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct cron_expr *expr = NULL;
