@@ -498,11 +498,34 @@ def rfc3339(at):
     return (EPOCH + dt.timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def draw_start(rng, dst):
+def next_change(zone, at):
+    """The first instant after AT at which ZONE's offset changes, within 400 days;
+    None when it does not."""
+    lo = at
+    for _ in range(400):
+        hi = lo + DAY_S
+        if zone.offset(hi) != zone.offset(lo):
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if zone.offset(mid) == zone.offset(lo):
+                    lo = mid
+                else:
+                    hi = mid
+            return hi
+        lo = hi
+    return None
+
+
+def draw_start(rng, zone, dst):
+    """A start instant; for a DST zone, two times in five shortly before an
+    offset change, so that the fires cross gaps and overlaps."""
     lo, hi = (1971, 2036) if dst else rng.choice([(1901, 2199), (1971, 2099)])
     a = int(dt.datetime(lo, 1, 1, tzinfo=UTC).timestamp())
     b = int(dt.datetime(hi, 12, 1, tzinfo=UTC).timestamp())
     at = rng.randint(a, b)
+    change = next_change(zone, at) if dst and rng.random() < 0.4 else None
+    if change is not None:
+        at = change - rng.randint(0, 30 * 3600)
     r = rng.random()
     if r < 0.3:
         at -= at % 3600
@@ -511,8 +534,9 @@ def draw_start(rng, dst):
     return at
 
 
-def make_case(rng, gen, n):
-    """(request, expected times or None for "never fires", cronie times or None)."""
+def make_case(rng, gen, zones, n):
+    """A request and what the reference needs to answer it.  ZONES caches Zone
+    objects by name."""
     cronie = rng.random() < 0.3
     text = gen.expression(cronie)
     if cronie:
@@ -529,9 +553,10 @@ def make_case(rng, gen, n):
         gap, overlap = rng.choice(["shift", "skip"]), rng.choice(["first", "both"])
         request["dst_policy"] = {"on_gap": gap, "on_overlap": overlap}
         shift, both = gap == "shift", overlap == "both"
-    from_at = draw_start(rng, zone_name in DST_ZONES)
+    zone = zones.setdefault(zone_name, Zone(zone_name))
+    from_at = draw_start(rng, zone, zone_name in DST_ZONES)
     request["from"] = rfc3339(from_at)
-    return request, e, zone_name, from_at, shift, both, cronie
+    return request, e, zone, from_at, shift, both, cronie
 
 
 def main():
@@ -554,8 +579,7 @@ def main():
     t0 = time.monotonic()
     never = cronie_cases = 0
     while len(cases) < args.cases:
-        request, e, zone_name, from_at, shift, both, cronie = make_case(rng, gen, args.n)
-        zone = zones.setdefault(zone_name, Zone(zone_name))
+        request, e, zone, from_at, shift, both, cronie = make_case(rng, gen, zones, args.n)
         try:
             expected = [rfc3339(t) for t in reference_next(e, zone, from_at, args.n, shift, both)]
         except Never:
