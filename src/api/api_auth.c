@@ -208,8 +208,9 @@ static int check_run_as(const struct api_call *call, json_t *body, json_t *befor
     bool unbound_admin = p->role == AUTH_ROLE_ADMIN && !p->has_campaign_id;
     json_t *ex = find_executor(body, SHELL_SEARCH_DEPTH, has_run_as);
     if (ex && !unbound_admin) {
-        reply_errorf(resp, -EPERM, "executor.run_as: only an admin token bound to no tenant may "
-                                   "choose the user a job runs as");
+        reply_errorf(resp, -EPERM,
+                     "executor.run_as: only an admin token bound to no tenant may "
+                     "choose the user a job runs as");
         return -EPERM;
     }
     const char *user = json_string_value(json_object_get(ex, "run_as"));

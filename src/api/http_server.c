@@ -292,7 +292,8 @@ static unsigned enforce_cap(struct http_server *server)
     unsigned closed = 0;
     while (server->live > server->max_connections) {
         struct http_client *heaviest = heaviest_client(server);
-        struct http_conn *c = heaviest ? heaviest->idle.head->data : g_queue_peek_tail(&server->fresh);
+        struct http_conn *c =
+            heaviest ? heaviest->idle.head->data : g_queue_peek_tail(&server->fresh);
         if (!c || !c->idle)
             break;
         evict(server, c);

@@ -168,8 +168,9 @@ static int env_names(json_t *ex, struct job_doc_error *err)
     json_object_foreach(json_object_get(ex, "env"), key, value)
     {
         if (!exec_env_key_is_valid(key, strlen(key)))
-            return fail(err, "executor.env: key \"%s\" is not a valid name (letters, digits and _, "
-                             "not starting with a digit)",
+            return fail(err,
+                        "executor.env: key \"%s\" is not a valid name (letters, digits and _, "
+                        "not starting with a digit)",
                         key);
     }
     return 0;
@@ -200,7 +201,8 @@ static int check_shell(json_t *ex, struct job_doc_error *err)
         return r;
     /* Who may set it, and whether the daemon can honour it, is the API's
      * check when a job is written (docs/security.md). */
-    if (run_as && (!*run_as || run_as[0] == '-' || strspn(run_as, USER_NAME_CHARS) != strlen(run_as)))
+    if (run_as &&
+        (!*run_as || run_as[0] == '-' || strspn(run_as, USER_NAME_CHARS) != strlen(run_as)))
         return fail(err, "executor.run_as: \"%s\" is not a user name", run_as);
     return 0;
 }

@@ -364,8 +364,7 @@ static int start_shell(struct daemon *d, const struct sched_run *run, json_t *ex
         .env = (const char *const *)envv,
         .run_env = (const char *const *)run_env,
         .cwd = json_string_value(json_object_get(ex, "cwd")),
-        .run_as =
-            daemon_run_as_user(d, json_string_value(json_object_get(ex, "run_as")), campaign),
+        .run_as = daemon_run_as_user(d, json_string_value(json_object_get(ex, "run_as")), campaign),
         .hide_dir = data_dir,
     };
     int r = exec_shell_start(&d->loop, &spec, on_task_done, tc, task, err);

@@ -29,7 +29,7 @@
 #include "store/store.h"
 #include "tz/tz.h"
 
-#define DAEMON_MAX_TENANT_USERS 64
+#define DAEMON_MAX_TENANT_USERS  64
 #define DAEMON_OPT_RUN_AS        0x5200 /* getopt_long values of --run-as, */
 #define DAEMON_OPT_RUN_AS_TENANT 0x5201 /* --run-as-tenant */
 
@@ -132,8 +132,7 @@ int daemon_run_as_option(struct daemon_config *config, int opt, const char *arg,
 int daemon_run_as_check(const struct daemon_config *config, char *err, size_t err_size);
 /* The user a shell attempt runs as: JOB_RUN_AS (the job's executor.run_as,
  * may be NULL), else the tenant's, else --run-as; NULL: the daemon's own. */
-const char *daemon_run_as_user(const struct daemon *d, const char *job_run_as,
-                               int64_t campaign_id);
+const char *daemon_run_as_user(const struct daemon *d, const char *job_run_as, int64_t campaign_id);
 /* OVSCHED_JOB_ID, OVSCHED_RUN_ID, OVSCHED_ATTEMPT of RUN (g_strfreev). */
 char **daemon_run_env(const struct sched_run *run);
 

@@ -55,8 +55,7 @@ int daemon_run_as_check(const struct daemon_config *config, char *err, size_t er
     return 0;
 }
 
-const char *daemon_run_as_user(const struct daemon *d, const char *job_run_as,
-                               int64_t campaign_id)
+const char *daemon_run_as_user(const struct daemon *d, const char *job_run_as, int64_t campaign_id)
 {
     if (job_run_as)
         return job_run_as;

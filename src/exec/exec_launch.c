@@ -65,8 +65,8 @@ static bool env_same_key(const char *a, const char *b)
 
 bool exec_env_key_is_valid(const char *key, size_t len)
 {
-    if (len == 0 || !((key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z') ||
-                      key[0] == '_'))
+    if (len == 0 ||
+        !((key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z') || key[0] == '_'))
         return false;
     for (size_t i = 1; i < len; i++) {
         char c = key[i];

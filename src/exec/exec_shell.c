@@ -402,7 +402,8 @@ int exec_shell_start(uv_loop_t *loop, const struct exec_shell_spec *spec, exec_d
     if (spec->shell && (r = args_build(spec, &args)) < 0)
         goto fail;
     if ((r = exec_attempt_prepare(spec, spec->shell ? "/bin/sh" : spec->argv[0],
-                                  spec->shell ? args : (char **)spec->argv, &attempt, reterr)) < 0) {
+                                  spec->shell ? args : (char **)spec->argv, &attempt, reterr)) <
+        0) {
         free(task);
         goto out;
     }

@@ -142,7 +142,8 @@ static void test_errors_name_the_field(void **state)
          "executor.env: key \"\" is not a valid name"},
         {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"env\": {\"A=B\": \"v\"}}}",
          "executor.env: key \"A=B\" is not a valid name"},
-        {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"env\": {\"A\\u0001\": \"v\"}}}",
+        {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"env\": {\"A\\u0001\": "
+         "\"v\"}}}",
          "executor.env: key \"A\x01\" is not a valid name"},
         {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"env\": {\"9A\": \"v\"}}}",
          "executor.env: key \"9A\" is not a valid name"},

@@ -215,9 +215,8 @@ static void test_env_admin_token_length(void **state)
     char err[256] = "";
     assert_int_equal(auth_env_admin_token_check(NULL, err, sizeof(err)), 0);
     assert_int_equal(auth_env_admin_token_check("", err, sizeof(err)), 0);
-    assert_int_equal(auth_env_admin_token_check("0123456789abcdef0123456789abcdef", err,
-                                                sizeof(err)),
-                     0);
+    assert_int_equal(
+        auth_env_admin_token_check("0123456789abcdef0123456789abcdef", err, sizeof(err)), 0);
     static const char *const short_ones[] = {"a", "s3cret", "0123456789abcdef0123456789abcde"};
     for (size_t i = 0; i < sizeof(short_ones) / sizeof(short_ones[0]); i++) {
         err[0] = '\0';

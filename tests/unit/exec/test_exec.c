@@ -222,7 +222,8 @@ static const struct shell_case shell_cases[] = {
     {"env adds, overrides and removes; nothing else of the daemon's is inherited",
      {"sh", "-c",
       "echo "
-      "\"$OVSCHED_TEST_NEW|$OVSCHED_TEST_HOME|${OVSCHED_TEST_GONE-unset}|${OVSCHED_TEST_KEEP-unset}|"
+      "\"$OVSCHED_TEST_NEW|$OVSCHED_TEST_HOME|${OVSCHED_TEST_GONE-unset}|${OVSCHED_TEST_KEEP-unset}"
+      "|"
       "${LANG-unset}\""},
      .env = {"OVSCHED_TEST_NEW=new", "OVSCHED_TEST_HOME=over=ridden", "OVSCHED_TEST_GONE", "LANG"},
      .outcome = EXEC_SUCCEEDED,
@@ -368,7 +369,10 @@ static const struct spawn_error_case spawn_error_cases[] = {
      .reason = "cannot change to directory \"/nonexistent-dir\": No such file or directory"},
     {{"/etc/passwd"}, .err = -EACCES, .reason = "cannot run \"/etc/passwd\": Permission denied"},
     {{NULL}, .err = -EINVAL, .reason = "the command is empty"},
-    {{"true"}, .env = {"=x"}, .err = -EINVAL, .reason = "environment entry \"=x\" has no valid name"},
+    {{"true"},
+     .env = {"=x"},
+     .err = -EINVAL,
+     .reason = "environment entry \"=x\" has no valid name"},
 };
 
 static void test_shell_spawn_errors(void **state)
