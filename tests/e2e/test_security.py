@@ -32,31 +32,13 @@ import time
 import urllib.error
 import urllib.request
 
+import e2e_util
+from e2e_util import check, wait_for
+
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
 TOKEN = "sec-test-admin-token-0123456789abcdef"  # 37 characters
 FINAL = {"COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED", "INTERRUPTED"}
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    if ok:
-        print("PASS: " + name)
-    else:
-        failures += 1
-        print("FAIL: " + name + ("\n  " + str(detail)[:2000] if detail else ""))
-    sys.stdout.flush()
-
-
-def wait_for(predicate, timeout=10.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 class Daemon:
@@ -590,8 +572,8 @@ def main():
     finally:
         remove_users()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failed" % failures)
-    sys.exit(1 if failures else 0)
+    print("%d failed" % e2e_util.failures)
+    sys.exit(1 if e2e_util.failures else 0)
 
 
 if __name__ == "__main__":
