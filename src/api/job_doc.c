@@ -170,11 +170,12 @@ static int env_names(json_t *ex, struct job_doc_error *err)
     json_t *value;
     json_object_foreach(json_object_get(ex, "env"), key, value)
     {
+        char quoted[QUOTE_SIZE];
         if (!exec_env_key_is_valid(key, strlen(key)))
             return fail(err,
                         "executor.env: key \"%s\" is not a valid name (letters, digits and _, "
                         "not starting with a digit)",
-                        key);
+                        quote_clip(key, strlen(key), quoted, sizeof(quoted)));
     }
     return 0;
 }

@@ -146,7 +146,7 @@ static void test_errors_name_the_field(void **state)
          "executor.env: key \"A=B\" is not a valid name"},
         {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"env\": {\"A\\u0001\": "
          "\"v\"}}}",
-         "executor.env: key \"A\x01\" is not a valid name"},
+         "executor.env: key \"A\\x01\" is not a valid name"}, /* a control byte, shown */
         {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"env\": {\"9A\": \"v\"}}}",
          "executor.env: key \"9A\" is not a valid name"},
         {"{\"executor\": {\"type\": \"shell\", \"command\": \"x\", \"run_as\": 7}}",
@@ -218,6 +218,14 @@ static void test_long_user_text_keeps_the_field(void **state)
     char *descriptor = g_strdup_printf("@%s", zone);
     for (int i = 0; i < 2; i++) {
         const char *key = i == 0 ? ascii : accents;
+        /* A long key that is no POSIX name: quoted cut, the reason kept. */
+        char *bad_key = g_strdup_printf("1%s", key);
+        assert_refusal(json_pack("{s{ss s[s] s{ss}}}", "executor", "type", "shell", "command", "x",
+                                 "env", bad_key, "v"),
+                       "executor.env: key \"1",
+                       "...\" is not a valid name (letters, digits and _, "
+                       "not starting with a digit)");
+        g_free(bad_key);
         /* The regression input: an executor.env key that filled the message. */
         assert_refusal(json_pack("{s{ss s[s] s{si}}}", "executor", "type", "shell", "command", "x",
                                  "env", key, 1),
