@@ -131,6 +131,10 @@ search_one() {
         echo "PASS: fuzz $name (${runs:-?} executions in ${elapsed:-?} s)"
         return 0
     fi
+    if [ "$status" -eq 72 ] && [ -z "$crashes" ]; then # libFuzzer's exit after SIGINT
+        echo "STOPPED: fuzz $name (interrupted after ${runs:-?} executions, nothing found)"
+        return 0
+    fi
     mkdir -p "$found/$name-crashes"
     cp "$dir/log" "$found/$name-crashes/log"
     echo "FAIL: fuzz $name (exit $status, ${runs:-?} executions); log: $found/$name-crashes/log"
