@@ -32,7 +32,7 @@ found=build/fuzz-found
 
 targets=()
 for bin in "$build"/fuzz_*; do
-    [ -f "$bin" ] && [ -x "$bin" ] || continue
+    if ! [ -f "$bin" ] || ! [ -x "$bin" ]; then continue; fi
     name=$(basename "$bin")
     if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
         continue
