@@ -23,9 +23,24 @@ BUILD   := build
 SANFLAGS :=
 endif
 
+# The version lives in one place, the VERSION file: the binary (ovsched
+# --version), the man page and the Debian package all read it from here.
+VERSION := $(shell cat VERSION)
+
+# Where `make install` puts things (DESTDIR is prepended to each).  The
+# daemon is built knowing UIDIR, so an installed binary finds its web UI.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+UIDIR   ?= $(DATADIR)/ovsched/ui
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) -Isrc $(PKG_CFLAGS)
+# Only the files that print the version and find the UI get these, so a new
+# VERSION or PREFIX rebuilds two objects, not the tree.
+VERSION_CFLAGS := -DOVSCHED_VERSION='"$(VERSION)"'
+UIDIR_CFLAGS   := -DOVSCHED_UI_INSTALL_DIR='"$(UIDIR)"' 
 # libwslay-dev ships no .pc file (Debian 12): link it by name.
 LDLIBS  := $(PKG_LIBS) -lwslay -lm -lpthread
 TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -60,6 +75,10 @@ $(UI_OUT)/index.html: $(UI_SRCS) ui/node_modules/.package-lock.json
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/cli_help.o: CFLAGS += $(VERSION_CFLAGS)
+$(BUILD)/obj/cli/cli_help.o: VERSION
+$(BUILD)/obj/ui/ui_static.o: CFLAGS += $(UIDIR_CFLAGS)
 
 $(BIN): $(LIB_OBJS) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
