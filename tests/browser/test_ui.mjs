@@ -92,7 +92,7 @@ try {
   await check('create a job with the form and see it listed', async () => {
     await page.getByLabel('Id', { exact: true }).fill('ui-hello');
     await page.getByLabel('Name', { exact: true }).fill('Hello from the UI');
-    await page.getByLabel('Command (one argument per line)').fill('sh\n-c\necho hello from the ui; sleep 1');
+    await page.getByLabel('Command line').fill(`sh -c 'echo hello from the ui; sleep 1'`);
     await page.getByLabel('Cron expression').fill('0 9 * * 1');
     await page.getByLabel('Time zone').fill('America/New_York');
     await page.getByRole('button', { name: 'Create job' }).click();
