@@ -27,20 +27,24 @@ endif
 # --version), the man page and the Debian package all read it from here.
 VERSION := $(shell cat VERSION)
 
-# Where `make install` puts things (DESTDIR is prepended to each).  The
-# daemon is built knowing UIDIR, so an installed binary finds its web UI.
-PREFIX  ?= /usr/local
-BINDIR  ?= $(PREFIX)/bin
-DATADIR ?= $(PREFIX)/share
-UIDIR   ?= $(DATADIR)/ovsched/ui
+# Where `make install` puts things (DESTDIR is prepended to each; docs/building.md).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+UIDIR       ?= $(DATADIR)/ovsched/ui
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/ovsched
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+SYSCONFDIR  ?= /etc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) -Isrc $(PKG_CFLAGS)
-# Only the files that print the version and find the UI get these, so a new
-# VERSION or PREFIX rebuilds two objects, not the tree.
+# Only the file that prints the version gets it, so a new VERSION rebuilds
+# one object, not the tree.
 VERSION_CFLAGS := -DOVSCHED_VERSION='"$(VERSION)"'
-UIDIR_CFLAGS   := -DOVSCHED_UI_INSTALL_DIR='"$(UIDIR)"' 
 # libwslay-dev ships no .pc file (Debian 12): link it by name.
 LDLIBS  := $(PKG_LIBS) -lwslay -lm -lpthread
 TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -54,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(sort $(wildcard tests/unit/*/*.c)))
 BIN       := $(BUILD)/ovsched
 
-.PHONY: all test check run bench fuzz deps format clean unit ui
+.PHONY: all test check run bench fuzz deps format clean unit ui man install uninstall deb FORCE
 .DEFAULT_GOAL := all
 
 all: $(BIN) compile_commands.json ui
@@ -78,7 +82,6 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h)
 
 $(BUILD)/obj/cli/cli_help.o: CFLAGS += $(VERSION_CFLAGS)
 $(BUILD)/obj/cli/cli_help.o: VERSION
-$(BUILD)/obj/ui/ui_static.o: CFLAGS += $(UIDIR_CFLAGS)
 
 $(BIN): $(LIB_OBJS) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -110,6 +113,80 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(SRCS) $(wildcard src/*/*.h tests/fuzz/*.h)
 	clang $(FUZZ_CFLAGS) $< $(SRCS) -o $@ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
+
+# ---- the manual, install, the Debian package (docs/building.md) -------------
+
+# The man page and the completions are written by the binary from its command
+# table (src/cli/cli_commands.c), so they say what the program accepts.
+man: build/ovsched.1
+
+build/ovsched.1: $(BIN)
+	$(BIN) help --man > $@.tmp && mv $@.tmp $@
+
+build/completion/ovsched build/completion/_ovsched: $(BIN)
+	@mkdir -p build/completion
+	$(BIN) completion bash > build/completion/ovsched
+	$(BIN) completion zsh > build/completion/_ovsched
+
+# The installed binary is linked from the same objects with one more: the
+# folder its UI is installed in (a weak empty default in src/ui/ui_static.c).
+# uidir.c is rewritten only when UIDIR changes.
+INSTALL_BIN := $(BUILD)/install/ovsched
+
+$(BUILD)/install/uidir.c: FORCE
+	@mkdir -p $(dir $@)
+	@printf '/* written by the Makefile for UIDIR (see src/ui/ui_static.h) */\nconst char ui_static_install_dir[] = "%s";\n' '$(UIDIR)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/install/uidir.o: $(BUILD)/install/uidir.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(INSTALL_BIN): $(LIB_OBJS) $(MAIN_OBJ) $(BUILD)/install/uidir.o
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+install: $(INSTALL_BIN) ui build/ovsched.1 build/completion/ovsched build/completion/_ovsched
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UIDIR)/assets $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/ovsched
+	rm -rf $(DESTDIR)$(UIDIR)/assets/*
+	install -m 0644 $(UI_OUT)/index.html $(UI_OUT)/favicon.svg $(DESTDIR)$(UIDIR)/
+	@# Source maps stay in the build tree: they double the size and only a
+	@# debugger opened on the page asks for them.
+	install -m 0644 $(filter-out %.map,$(wildcard $(UI_OUT)/assets/*)) $(DESTDIR)$(UIDIR)/assets/
+	install -m 0644 build/ovsched.1 $(DESTDIR)$(MANDIR)/man1/ovsched.1
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
+	sed -e 's|/usr/local/bin/ovsched|$(BINDIR)/ovsched|g' \
+	    -e 's|/usr/local/share/doc/ovsched|$(DOCDIR)|g' \
+	    -e 's|/etc/ovsched|$(SYSCONFDIR)/ovsched|g' \
+	    packaging/ovsched.service > $(DESTDIR)$(UNITDIR)/ovsched.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ovsched.service
+	install -m 0644 build/completion/ovsched $(DESTDIR)$(BASHCOMPDIR)/ovsched
+	install -m 0644 build/completion/_ovsched $(DESTDIR)$(ZSHCOMPDIR)/_ovsched
+	@# The settings file is the admin's: never overwritten.
+	install -d $(DESTDIR)$(SYSCONFDIR)/ovsched
+	test -e $(DESTDIR)$(SYSCONFDIR)/ovsched/env || \
+	  install -m 0600 packaging/ovsched.env $(DESTDIR)$(SYSCONFDIR)/ovsched/env
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ovsched $(DESTDIR)$(MANDIR)/man1/ovsched.1 \
+	  $(DESTDIR)$(UNITDIR)/ovsched.service $(DESTDIR)$(BASHCOMPDIR)/ovsched \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_ovsched
+	rm -rf $(DESTDIR)$(UIDIR) $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/ovsched (settings) and the data folders"
+
+# A Debian package of the install under /usr, built with dpkg-deb (no
+# debhelper): packaging/debian/ holds the maintainer scripts and the control
+# template; scripts/deb.sh fills in the version, architecture, size and the
+# library dependencies (dpkg-shlibdeps).
+DEB_ROOT := build/deb/root
+DEB_FILE  = build/deb/ovsched_$(VERSION)_$(shell dpkg --print-architecture).deb
+
+deb:
+	rm -rf $(DEB_ROOT)
+	@$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr \
+	  UNITDIR=/lib/systemd/system SYSCONFDIR=/etc ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+	scripts/deb.sh $(DEB_ROOT) $(VERSION) $(DEB_FILE)
 
 # Every entry point installs what it needs first, then re-reads this Makefile so
 # that pkg-config sees the freshly installed packages.
@@ -161,3 +238,5 @@ format:
 
 clean:
 	rm -rf build compile_commands.json
+
+FORCE:

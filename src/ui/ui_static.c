@@ -21,9 +21,10 @@
 #define CACHE_REVALIDATE "no-cache"
 #define CACHE_DAY        "public, max-age=86400"
 
-#ifndef OVSCHED_UI_INSTALL_DIR
-#define OVSCHED_UI_INSTALL_DIR "/usr/local/share/ovsched/ui" /* the Makefile passes UIDIR */
-#endif
+/* Empty here; the binary `make install` installs is linked with a strong
+ * definition holding its UIDIR (build/install/uidir.c), so the build tree's
+ * objects serve both without a recompile. */
+__attribute__((weak)) const char ui_static_install_dir[] = "";
 
 static const struct {
     const char *suffix;
@@ -75,7 +76,7 @@ static const char *ui_dir(void)
         bin_dir ? g_build_filename(bin_dir, "..", "share", "ovsched", "ui", NULL) : NULL,
         bin_dir ? g_build_filename(bin_dir, "ui", NULL) : NULL,
         bin_dir ? g_build_filename(bin_dir, "..", "ui", NULL) : NULL,
-        g_strdup(OVSCHED_UI_INSTALL_DIR),
+        ui_static_install_dir[0] ? g_strdup(ui_static_install_dir) : NULL,
     };
     for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
         if (!dir && candidates[i] && has_index(candidates[i]))

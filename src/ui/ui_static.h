@@ -20,6 +20,10 @@
 
 #include "api/http_server.h"
 
+/* The folder `make install` put the UI in ("" for a binary not built to be
+ * installed): linked in by the Makefile, see the Makefile's install target. */
+extern const char ui_static_install_dir[];
+
 /* Answer REQ when it asks for a UI file (GET or HEAD of `/`, `/index.html`,
  * `/favicon.ico`, `/favicon.svg` or `/assets/...`) and return true; return
  * false for any other request. */
