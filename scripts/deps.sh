@@ -12,6 +12,7 @@ packages=(
     python3 python3-croniter curl
     libwslay-dev libhiredis-dev redis-server
     chromium
+    dpkg-dev groff-base zsh
 )
 # The web UI is built with Node.js and npm (never needed at run time): Debian's
 # nodejs and npm only when no node with npm is there already (a NodeSource

@@ -208,12 +208,10 @@ void cli_help_print(const struct cli_command *cmd, FILE *out)
         for (const struct cli_option *o = cmd->options; o->id; o++)
             print_option(out, o);
     }
-    if (!cli_command_is_group(cmd)) {
-        fputs((cmd->flags & CLI_CMD_CLIENT) ? "\ncommon options:\n" : "\n", out);
-        for (const struct cli_option *o = cli_common_options; o->id; o++)
-            if (o->id == CLI_O_HELP || (cmd->flags & CLI_CMD_CLIENT))
-                print_option(out, o);
-    }
+    fputs((cmd->flags & CLI_CMD_CLIENT) ? "\ncommon options:\n" : "\n", out);
+    for (const struct cli_option *o = cli_common_options; o->id; o++)
+        if (o->id == CLI_O_HELP || (cmd->flags & CLI_CMD_CLIENT))
+            print_option(out, o);
     if (cmd->examples && cmd->examples[0]) {
         fputs(cmd->examples[1] ? "\nexamples:\n" : "\nexample:\n", out);
         for (const char *const *e = cmd->examples; *e; e++)
