@@ -29,27 +29,28 @@ const char *cli_version(void)
     return OVSCHED_VERSION;
 }
 
-static const struct {
-    int code;
-    const char *meaning;
-} exit_codes[] = {
-    {CLI_EXIT_OK, "success"},
-    {CLI_EXIT_FAILED, "the request failed: the server refused it (printed as `ovsched: CODE: "
-                      "MESSAGE`), a cron expression or zone is bad, a crontab line is invalid, "
-                      "the job folder's last reload was refused"},
-    {CLI_EXIT_USAGE, "usage: an unknown command or option, a bad option value (the message "
-                     "names the option), a missing or extra argument, an unreadable input file"},
-    {CLI_EXIT_UNREACHABLE, "the daemon cannot be reached (--server, OVSCHED_SERVER)"},
-    {CLI_EXIT_NOT_FOUND, "not found: no such job, run or token"},
-    {CLI_EXIT_CONFLICT, "conflict: a stale --version, an id already taken, a run refused by "
-                        "the job's concurrency policy"},
-    {CLI_EXIT_DENIED, "unauthenticated or forbidden: no token, a wrong or revoked one, or a "
-                      "role too low"},
+/* A topic's rows: a label (an exit code, a variable) and what it means. */
+struct topic_row {
+    const char *label, *meaning;
 };
 
-static const struct {
-    const char *name, *meaning;
-} environment[] = {
+/* The codes of enum cli_exit (cli.h), in order. */
+static const struct topic_row exit_codes[] = {
+    {"0", "success"},
+    {"1", "the request failed: the server refused it (printed as `ovsched: CODE: "
+          "MESSAGE`), a cron expression or zone is bad, a crontab line is invalid, "
+          "the job folder's last reload was refused"},
+    {"2", "usage: an unknown command or option, a bad option value (the message "
+          "names the option), a missing or extra argument, an unreadable input file"},
+    {"3", "the daemon cannot be reached (--server, OVSCHED_SERVER)"},
+    {"4", "not found: no such job, run or token"},
+    {"5", "conflict: a stale --version, an id already taken, a run refused by "
+          "the job's concurrency policy"},
+    {"6", "unauthenticated or forbidden: no token, a wrong or revoked one, or a "
+          "role too low"},
+};
+
+static const struct topic_row environment[] = {
     {"OVSCHED_SERVER", "the daemon's base URL for the client commands (--server wins; default "
                        "http://127.0.0.1:8080)"},
     {"OVSCHED_TOKEN", "the bearer token the client commands send (--token wins)"},
@@ -233,25 +234,19 @@ void cli_help_print_overview(FILE *out)
           out);
 }
 
-static void print_topic_exit_codes(FILE *out)
+/* A topic for `ovsched help TOPIC`: a title, a paragraph, its rows. */
+static void print_topic(FILE *out, const char *title, const char *intro,
+                        const struct topic_row *rows, size_t n)
 {
-    fputs("ovsched exit codes\n\n", out);
-    paragraphs(out, exit_codes_intro, 0);
+    fprintf(out, "ovsched %s\n\n", title);
+    paragraphs(out, intro, 0);
     fputc('\n', out);
-    for (size_t i = 0; i < G_N_ELEMENTS(exit_codes); i++) {
-        fprintf(out, "  %d   ", exit_codes[i].code);
-        wrap(out, exit_codes[i].meaning, 6, 6);
-    }
-}
-
-static void print_topic_environment(FILE *out)
-{
-    fputs("ovsched environment\n\n", out);
-    paragraphs(out, environment_intro, 0);
-    fputc('\n', out);
-    for (size_t i = 0; i < G_N_ELEMENTS(environment); i++) {
-        fprintf(out, "  %s\n%*s", environment[i].name, 6, "");
-        wrap(out, environment[i].meaning, 6, 6);
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(rows[i].label) < 4) /* "  0   success" */
+            fprintf(out, "  %-4s", rows[i].label);
+        else /* a long label on a line of its own */
+            fprintf(out, "  %s\n%*s", rows[i].label, 6, "");
+        wrap(out, rows[i].meaning, 6, 6);
     }
 }
 
@@ -343,6 +338,19 @@ static void roff_command(FILE *out, const struct cli_command *cmd)
     }
 }
 
+static void roff_topic(FILE *out, const char *section, const char *intro,
+                       const struct topic_row *rows, size_t n)
+{
+    fprintf(out, ".SH %s\n", section);
+    roff(out, intro, false);
+    fputc('\n', out);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, ".TP\n.B %s\n", rows[i].label);
+        roff(out, rows[i].meaning, false);
+        fputc('\n', out);
+    }
+}
+
 static void print_man(FILE *out)
 {
     fprintf(out,
@@ -369,22 +377,8 @@ static void print_man(FILE *out)
           out);
     for (const struct cli_option *o = cli_common_options; o->id; o++)
         roff_option(out, o);
-    fputs(".SH EXIT STATUS\n", out);
-    roff(out, exit_codes_intro, false);
-    fputc('\n', out);
-    for (size_t i = 0; i < G_N_ELEMENTS(exit_codes); i++) {
-        fprintf(out, ".TP\n.B %d\n", exit_codes[i].code);
-        roff(out, exit_codes[i].meaning, false);
-        fputc('\n', out);
-    }
-    fputs(".SH ENVIRONMENT\n", out);
-    roff(out, environment_intro, false);
-    fputc('\n', out);
-    for (size_t i = 0; i < G_N_ELEMENTS(environment); i++) {
-        fprintf(out, ".TP\n.B %s\n", environment[i].name);
-        roff(out, environment[i].meaning, false);
-        fputc('\n', out);
-    }
+    roff_topic(out, "EXIT STATUS", exit_codes_intro, exit_codes, G_N_ELEMENTS(exit_codes));
+    roff_topic(out, "ENVIRONMENT", environment_intro, environment, G_N_ELEMENTS(environment));
     fputs(".SH FILES\n.TP\n.I /etc/ovsched/env\nThe environment of the systemd unit "
           "(OVSCHED_ADMIN_TOKEN, OVSCHED_OPTS: more serve options).\n"
           ".TP\n.I /var/lib/ovsched\nThe data folder of the systemd unit: the SQLite store, "
@@ -422,9 +416,10 @@ int cli_help_run(struct cli_args *a)
     if (cmd)
         cli_help_print(cmd, a->out);
     else if (strcmp(topic, "exit-codes") == 0)
-        print_topic_exit_codes(a->out);
+        print_topic(a->out, "exit codes", exit_codes_intro, exit_codes, G_N_ELEMENTS(exit_codes));
     else if (strcmp(topic, "environment") == 0)
-        print_topic_environment(a->out);
+        print_topic(a->out, "environment", environment_intro, environment,
+                    G_N_ELEMENTS(environment));
     else {
         r = cli_usage_error(a->cmd, "no help on '%s'", topic);
         print_topics(stderr);
