@@ -14,6 +14,7 @@
 
 #include "cli/internal.h"
 #include "events/events.h"
+#include "exec/exec.h"
 
 /* ---- enumerations ------------------------------------------------------------- */
 
@@ -271,6 +272,22 @@ static const struct cli_option serve_options[] = {
         "Take trigger_on events from this Redis (default: the one of --redis)."),
     OPT(CLI_O_REDIS_INGEST_CHANNEL, "redis-ingest-channel", CLI_ARG_TEXT, "NAME",
         "The Redis channel trigger events come from (default ovsched.ingest)."),
+    OPT(CLI_O_MAX_CONNECTIONS, "max-connections", CLI_ARG_INT, "N",
+        "Keep at most N HTTP connections open (default 1024; docs/security.md).", INT_MIN1),
+    OPT(CLI_O_RUN_AS, "run-as", CLI_ARG_TEXT, "USER",
+        "Run shell jobs as USER unless the job or its tenant names another (the daemon must be "
+        "root or hold CAP_SETUID and CAP_SETGID; docs/security.md)."),
+    OPT(CLI_O_RUN_AS_TENANT, "run-as-tenant", CLI_ARG_TEXT, "CAMPAIGN_ID=USER",
+        "Run the shell jobs of tenant CAMPAIGN_ID as USER.", .repeat = true,
+        .pattern = "-?[0-9]+=.+", .pattern_help = "CAMPAIGN_ID=USER"),
+    END_OPTIONS,
+};
+
+static const struct cli_option exec_launch_options[] = {
+    OPT(CLI_O_USER, "user", CLI_ARG_TEXT, "NAME",
+        "Become this user (its groups, gid, uid and HOME) before running PROGRAM."),
+    OPT(CLI_O_HIDE, "hide", CLI_ARG_DIR, "DIR",
+        "Cover DIR with an empty read-only tmpfs first, when allowed (root)."),
     END_OPTIONS,
 };
 
@@ -285,6 +302,12 @@ static int serve_run(struct cli_args *a)
         return CLI_EXIT_FAILED;
     }
     return a->serve(a->argc, a->argv, a->in, a->out);
+}
+
+/* `exec-launch`: the helper the daemon starts a run_as attempt through. */
+static int exec_launch_run(struct cli_args *a)
+{
+    return exec_launch_main(a->argc, a->argv);
 }
 
 /* ---- the table -------------------------------------------------------------------- */
@@ -418,6 +441,15 @@ const struct cli_command cli_commands[] = {
               "-n 3 --explain",
               "echo '{\"expr\": \"@daily\", \"n\": 2}' | ovsched cron next"),
      0, 1, 0, NULL, cli_cron_next},
+
+    {"exec-launch", "-- PROGRAM [ARGS...]",
+     "(started by the daemon) run a shell job's program as its run_as user",
+     "Not for people: the daemon starts an attempt whose job has a run_as user through this "
+     "mode of its own binary. It hides the data folder, becomes the user, drops every "
+     "capability, closes the descriptors above stderr and execs PROGRAM; a failed step exits "
+     "126, a missing program 127 (docs/security.md, \"What a job can reach\").",
+     exec_launch_options, EXAMPLES("ovsched exec-launch --user ovsched-job -- /bin/echo hello"), 1,
+     -1, CLI_CMD_RAW | CLI_CMD_INTERNAL, NULL, exec_launch_run},
 
     {"completion", "SHELL", "print the shell completion script for bash or zsh",
      "Installed packages put it where the shell finds it; to try it in the current shell:\n\n"

@@ -184,6 +184,8 @@ static void print_command_list(FILE *out, const struct cli_command *group)
         const struct cli_command *c = &cli_commands[i];
         if (group ? !cli_command_is_child(group, c) : cli_command_is_group(c))
             continue;
+        if (c->flags & CLI_CMD_INTERNAL)
+            continue;
         const char *name = group ? c->name + strlen(group->name) + 1 : c->name;
         int len = fprintf(out, "  %s", name);
         fprintf(out, "%*s", len < 20 ? 20 - len : 1, "");

@@ -97,6 +97,12 @@ enum cli_opt {
     CLI_O_NEXUS_URL,
     CLI_O_REDIS_INGEST,
     CLI_O_REDIS_INGEST_CHANNEL,
+    CLI_O_MAX_CONNECTIONS,
+    CLI_O_RUN_AS,
+    CLI_O_RUN_AS_TENANT,
+    /* exec-launch (the daemon's helper, parsed again by src/exec) */
+    CLI_O_USER,
+    CLI_O_HIDE,
     CLI_O_LAST,
 };
 

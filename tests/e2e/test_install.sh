@@ -138,13 +138,13 @@ check "dpkg-deb --contents: nothing under /usr/local or the build tree" \
 x="$tmp/x"
 mkdir -p "$x" && dpkg-deb --control "$deb" "$x/DEBIAN" && dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$x"
 check "the package's conffiles: /etc/ovsched/env" test "$(cat "$x/DEBIAN/conffiles")" = /etc/ovsched/env
-check "the packaged unit runs /usr/bin/ovsched with /etc/ovsched/env" \
-    sh -c "grep -q '^ExecStart=/usr/bin/ovsched serve ' '$x/lib/systemd/system/ovsched.service' && grep -qx 'EnvironmentFile=-/etc/ovsched/env' '$x/lib/systemd/system/ovsched.service'"
+check "the packaged unit runs /usr/bin/ovsched (jobs as ovsched-job) with /etc/ovsched/env" \
+    sh -c "grep -q '^ExecStart=/usr/bin/ovsched serve .*--run-as ovsched-job \$OVSCHED_OPTS$' '$x/lib/systemd/system/ovsched.service' && grep -qx 'EnvironmentFile=-/etc/ovsched/env' '$x/lib/systemd/system/ovsched.service'"
 for s in postinst prerm postrm; do
     check "maintainer script $s: executable, and sh parses it" sh -c "test -x '$x/DEBIAN/$s' && sh -n '$x/DEBIAN/$s'"
 done
-check "postinst: creates the ovsched system user" \
-    sh -c "tr -d '\\\\\n' <'$x/DEBIAN/postinst' | grep -q 'useradd --system .*--home-dir /var/lib/ovsched .* ovsched *fi'"
+check "postinst: creates the system users ovsched (the daemon) and ovsched-job (its shell jobs)" \
+    sh -c "tr -d '\\\\\n' <'$x/DEBIAN/postinst' | grep -q 'useradd --system .*--home-dir /var/lib/ovsched .* ovsched *fi' && tr -d '\\\\\n' <'$x/DEBIAN/postinst' | grep -q 'useradd --system .*--home-dir /var/lib/ovsched-job .* ovsched-job *fi'"
 check "postinst: enables the unit and does not start it" \
     sh -c "grep -q \"deb-systemd-helper enable 'ovsched.service'\" '$x/DEBIAN/postinst' && ! grep -Eq 'deb-systemd-invoke (start|restart)|systemctl (start|restart)' '$x/DEBIAN/postinst'"
 check "prerm: stops the service on remove" grep -q "deb-systemd-invoke stop 'ovsched.service'" "$x/DEBIAN/prerm"
