@@ -172,10 +172,10 @@ void cli_help_print_usage(const struct cli_command *cmd, FILE *out)
 {
     bool has_options = (cmd->options && cmd->options->id) || (cmd->flags & CLI_CMD_CLIENT);
     if (cli_command_is_group(cmd))
-        fprintf(out, "usage: ovsched %s COMMAND [ARGS] [options]\n", cmd->name);
+        fprintf(out, "usage: ovsched %s COMMAND [options] [ARGS]\n", cmd->name);
     else
-        fprintf(out, "usage: ovsched %s%s%s%s\n", cmd->name, cmd->synopsis ? " " : "",
-                cmd->synopsis ? cmd->synopsis : "", has_options ? " [options]" : "");
+        fprintf(out, "usage: ovsched %s%s%s%s\n", cmd->name, has_options ? " [options]" : "",
+                cmd->synopsis ? " " : "", cmd->synopsis ? cmd->synopsis : "");
 }
 
 static void print_command_list(FILE *out, const struct cli_command *group)

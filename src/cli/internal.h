@@ -146,6 +146,9 @@ enum {
     CLI_CMD_CLIENT = 1 << 0,   /* talks to the daemon: --server, --token, --json */
     CLI_CMD_FILE_ARG = 1 << 1, /* its positional arguments are file names (completion) */
     CLI_CMD_RAW = 1 << 2,      /* the run function parses ARGV again itself (serve) */
+    /* started by the daemon, not by people: not in `ovsched --help`'s list
+     * (help TOPIC, the man page and the completions know it) */
+    CLI_CMD_INTERNAL = 1 << 3,
 };
 
 struct cli_command {
