@@ -322,7 +322,7 @@ const struct cli_command cli_commands[] = {
      "and docs/operations.md.",
      serve_options,
      EXAMPLES("ovsched serve --listen 127.0.0.1:8080 --data /var/lib/ovsched",
-              "OVSCHED_ADMIN_TOKEN=s3cret ovsched serve --listen 127.0.0.1:0 --data /tmp/demo"),
+              "OVSCHED_ADMIN_TOKEN=$(openssl rand -hex 32) ovsched serve --listen 127.0.0.1:0 --data /tmp/demo"),
      0, 0, CLI_CMD_RAW, NULL, serve_run},
 
     {"job", NULL, "create, read, change, run, pause and delete jobs", NULL, NULL,

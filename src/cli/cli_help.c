@@ -54,8 +54,9 @@ static const struct topic_row environment[] = {
     {"OVSCHED_SERVER", "the daemon's base URL for the client commands (--server wins; default "
                        "http://127.0.0.1:8080)"},
     {"OVSCHED_TOKEN", "the bearer token the client commands send (--token wins)"},
-    {"OVSCHED_ADMIN_TOKEN", "serve: an admin token the daemon accepts; without it the first "
-                            "start writes one to DATA/admin-token (mode 0600) and logs where"},
+    {"OVSCHED_ADMIN_TOKEN", "serve: an admin token the daemon accepts (at least 32 characters: "
+                            "openssl rand -hex 32); without it the first start writes one to "
+                            "DATA/admin-token (mode 0600) and logs where"},
     {"OVSCHED_UI_DIR", "serve: the folder of the built web UI; by default the daemon looks in "
                        "../share/ovsched/ui beside its binary, then ui/ and ../ui/ beside it (a "
                        "build tree), then the folder it was installed with"},

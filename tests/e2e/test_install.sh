@@ -35,7 +35,7 @@ check() { # check NAME COMMAND...: passes when COMMAND succeeds
 # $url.
 serve() {
     local data="$tmp/data-$2"
-    env -C / OVSCHED_ADMIN_TOKEN=install-test "$1" serve --listen 127.0.0.1:0 --data "$data" \
+    env -C / OVSCHED_ADMIN_TOKEN=install-test-0123456789abcdef0123456789 "$1" serve --listen 127.0.0.1:0 --data "$data" \
         >"$tmp/$2.out" 2>"$tmp/$2.err" &
     pid=$!
     url=
