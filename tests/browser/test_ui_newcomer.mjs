@@ -8,7 +8,7 @@
 // badges at 400 px, the command line split into argv (both ways), fire times
 // that fit the editor at 1280 px, retry delays and env in the form.
 // Prints one PASS:/FAIL: line per check; screenshots go to build/test-artifacts/.
-import { artifacts, assert, check, launch, startDaemon, summary } from './lib.mjs';
+import { artifacts, assert, check, finish, launch, startDaemon } from './lib.mjs';
 
 const bin = process.argv[2] || 'build/ovsched';
 const shot = (page, name) => page.screenshot({ path: `${artifacts}/newcomer-${name}.png`, fullPage: false });
@@ -289,10 +289,5 @@ try {
   failedEarly = true;
   console.log(`FAIL: browser tests stopped: ${e.stack || e}`);
 } finally {
-  await browser.close().catch(() => {});
-  const code = await d.stop();
-  await check('the daemon stops cleanly after the session (exit 0, no sanitizer report)', async () => {
-    assert(code === 0, `exit ${code}: ${d.log().split('\n').filter((l) => /ERROR|Sanitizer|leak/i.test(l)).slice(0, 5).join(' | ')}`);
-  });
+  await finish(d, browser, failedEarly);
 }
-process.exit(summary() || failedEarly ? 1 : 0);
