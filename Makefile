@@ -10,7 +10,7 @@
 #   make format     clang-format every C file in place
 
 CC      ?= cc
-PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl libsodium hiredis
+PKGS    := glib-2.0 jansson libuv sqlite3 libpq libmicrohttpd libcurl libsodium hiredis
 SAN     ?= 0
 OPT     ?= -O2
 
