@@ -1057,7 +1057,14 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     int r = lock_data_dir(d, err, err_size);
     if (r < 0)
         return r;
-    r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
+    if (d->config.store) {
+        char shown[512];
+        store_conninfo_redact(d->config.store, shown, sizeof(shown));
+        log_line("info", "store: PostgreSQL at %s", shown);
+        r = store_open_postgres(d->config.store, STORE_PG_EXCLUSIVE, &d->store, err, err_size);
+    } else {
+        r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
+    }
     if (r < 0)
         return r;
     uint64_t max_id = 0;
@@ -1195,6 +1202,23 @@ static int parse_listen(const char *text, struct daemon_config *config)
     return 0;
 }
 
+/* --store: "sqlite" (the default: DATA/ovsched.db), or a PostgreSQL URL or
+ * key=value connection string (docs/storage.md). */
+static int parse_store(const char *text, struct daemon_config *config, char *err, size_t err_size)
+{
+    if (strcmp(text, "sqlite") == 0) {
+        config->store = NULL;
+        return 0;
+    }
+    if (g_str_has_prefix(text, "postgres://") || g_str_has_prefix(text, "postgresql://") ||
+        strchr(text, '=')) {
+        config->store = text;
+        return 0;
+    }
+    snprintf(err, err_size, "--store: expected sqlite or a postgres:// URL");
+    return -EINVAL;
+}
+
 int daemon_main(int argc, char **argv, FILE *in, FILE *out)
 {
     (void)in;
@@ -1207,6 +1231,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"redis-ingest-channel", required_argument, NULL, 'C'},
         {"log-format", required_argument, NULL, 'f'},
         {"jobs-dir", required_argument, NULL, 'j'},
+        {"store", required_argument, NULL, 'S'},
         EVENTS_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -1214,7 +1239,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     d->lock_fd = -1;
     d->config = (struct daemon_config){
         "127.0.0.1", 8080, "./data", 0,   STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"),
-        {0},         NULL, NULL,     NULL};
+        {0},         NULL, NULL,     NULL, NULL};
     char *listen_host = NULL, err[512] = "";
     enum log_format log_format;
     int c;
@@ -1237,6 +1262,8 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             log_set_format(log_format);
         } else if (c == 'j') {
             d->jobs_dir_path = optarg;
+        } else if (c == 'S' && parse_store(optarg, &d->config, err, sizeof(err)) == 0) {
+            continue;
         } else if (c >= EVENTS_OPT_FIRST &&
                    events_config_option(&d->config.events, c, optarg, err, sizeof(err)) == 0) {
             continue;
@@ -1245,6 +1272,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
                 fprintf(stderr, "ovsched: %s\n", err);
             fprintf(stderr,
                     "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
+                    "[--store sqlite|postgres://USER@HOST:PORT/DB] "
                     "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text] " EVENTS_USAGE
                     "\n       [--nexus-url URL] [--redis-ingest redis://HOST:PORT] "
                     "[--redis-ingest-channel NAME]\n");
@@ -1260,8 +1288,13 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         g_free(d);
         return 1;
     }
-    fprintf(out, "ovsched: listening on http://%s:%d (data in %s)\n", d->config.listen_host,
-            http_server_port(d->http), d->config.data_dir);
+    char store_shown[512] = "";
+    if (d->config.store) {
+        strcpy(store_shown, ", store ");
+        store_conninfo_redact(d->config.store, store_shown + 8, sizeof(store_shown) - 8);
+    }
+    fprintf(out, "ovsched: listening on http://%s:%d (data in %s%s)\n", d->config.listen_host,
+            http_server_port(d->http), d->config.data_dir, store_shown);
     fflush(out);
     char ready[256];
     snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on http://%s:%d",

@@ -41,6 +41,7 @@ struct daemon_config {
     const char *nexus_url;        /* --nexus-url: patterns are also registered there; NULL: none */
     const char *redis_ingest_url; /* --redis-ingest: trigger_on events from Redis; NULL: --redis */
     const char *redis_ingest_channel; /* --redis-ingest-channel; NULL: "ovsched.ingest" */
+    const char *store; /* --store: a PostgreSQL connection string; NULL: SQLite in data_dir */
 };
 
 struct daemon {
@@ -108,7 +109,8 @@ void daemon_finish_pending(struct daemon *d);
 /* Go on with a stop that waited for something (see patterns_stop()). */
 void daemon_finish_stop(struct daemon *d);
 
-/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N] [--jobs-dir DIR]`. */
+/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--store URL] [--max-in-flight N]
+ * [--jobs-dir DIR]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);
 
 #endif

@@ -218,6 +218,40 @@ def start(fsync=False, parent=None):
         raise
 
 
+_shared = {"server": None, "databases": {}}
+
+
+def _shared_server():
+    """The server of this test process: the one tests/run-all.sh started
+    (OVSCHED_TEST_PG_DIR), else one started now and stopped at exit."""
+    if _shared["server"] is None:
+        folder = os.environ.get("OVSCHED_TEST_PG_DIR")
+        if folder:
+            _shared["server"] = Server(folder)
+        else:
+            import atexit
+            _shared["server"] = start()
+            atexit.register(_shared["server"].stop)
+    return _shared["server"]
+
+
+def store_args(data_dir):
+    """The `ovsched serve` arguments that put the store of DATA_DIR where
+    OVSCHED_TEST_STORE says: [] for sqlite (the default), else
+    ["--store", URL] of a database of its own, created on first use and the
+    same for every later start with DATA_DIR (a restart finds its data)."""
+    if os.environ.get("OVSCHED_TEST_STORE", "sqlite") != "postgres":
+        return []
+    key = os.path.abspath(data_dir)
+    url = _shared["databases"].get(key)
+    if url is None:
+        import hashlib
+        name = "e2e_%d_%s" % (os.getpid(), hashlib.sha1(key.encode()).hexdigest()[:12])
+        url = _shared_server().create_database(name)
+        _shared["databases"][key] = url
+    return ["--store", url]
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
