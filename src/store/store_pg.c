@@ -1453,7 +1453,10 @@ static int pg_run_insert(struct store *st, const struct store_run *run, uint64_t
         return 0;
     }
     /* Nothing inserted: say why (a read; the statement changed nothing). */
-    if ((r = exec_read(p, S_RUN_WHY_NOT, &params, &res, reterr)) < 0)
+    struct pg_params why = {0};
+    pg_params_i64_or_null(&why, run->id != 0, (int64_t)run->id);
+    pg_params_text(&why, run->job_id);
+    if ((r = exec_read(p, S_RUN_WHY_NOT, &why, &res, reterr)) < 0)
         return r;
     bool job = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     bool id_taken = strcmp(PQgetvalue(res, 0, 1), "t") == 0;

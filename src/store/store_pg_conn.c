@@ -156,7 +156,7 @@ static int errno_of_sqlstate(const char *s)
         {"23505", -EEXIST}, {"23503", -ENOENT}, {"40001", -EBUSY},    {"40P01", -EBUSY},
         {"55P03", -EBUSY},  {"57014", -EBUSY},  {"53300", -EBUSY},    {"53100", -ENOSPC},
         {"53200", -ENOMEM}, {"57P01", -ENOTCONN}, {"57P02", -ENOTCONN}, {"57P03", -ENOTCONN},
-        {"08", -ENOTCONN},  {"22", -EINVAL},
+        {"08P01", -EIO},    {"08", -ENOTCONN},  {"22", -EINVAL},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strncmp(s, table[i].state, strlen(table[i].state)) == 0)

@@ -31,6 +31,7 @@ As a command (tests/run-all.sh, the C unit tests, the benches):
     pgserver.py stop DIR          stop the server (fast, then immediate) and remove DIR
     pgserver.py restart DIR [--immediate]   restart it on the same port (a crash with
                                   --immediate: no checkpoint, recovery from the WAL)
+    pgserver.py pause DIR / resume DIR      stop it (keeping DIR), start it again
     pgserver.py createdb DIR NAME print the URL of a new, empty database NAME
     pgserver.py dropdb DIR NAME
 
@@ -124,6 +125,14 @@ class Server:
         """Stop (a crash with IMMEDIATE) and start again on the same port."""
         mode = "immediate" if immediate else "fast"
         _run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
+        if not _pg_ctl_start(self, self.port):
+            raise RuntimeError("PostgreSQL did not start again:\n" + _tail(self.log))
+
+    def pause(self):
+        """Stop the server, keeping its folder (resume() starts it again)."""
+        _run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"])
+
+    def resume(self):
         if not _pg_ctl_start(self, self.port):
             raise RuntimeError("PostgreSQL did not start again:\n" + _tail(self.log))
 
@@ -274,6 +283,10 @@ def main(argv):
     server = Server(argv[2])
     if cmd == "restart":
         server.restart(immediate="--immediate" in argv)
+    elif cmd == "pause":
+        server.pause()
+    elif cmd == "resume":
+        server.resume()
     elif cmd == "createdb" and len(argv) > 3:
         print(server.create_database(argv[3]))
     elif cmd == "dropdb" and len(argv) > 3:
