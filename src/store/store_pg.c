@@ -539,6 +539,12 @@ static int op_enter(struct pg *p, struct store_error *reterr)
         if (p->batch_failed || p->c.generation != p->batch_conn || pg_conn_is_lost(&p->c) ||
             PQtransactionStatus(p->c.conn) != PQTRANS_INTRANS)
             return batch_broken(reterr);
+        if (pg_conn_dropped_while_idle(&p->c)) {
+            p->batch_failed = true;
+            return store_error_set(reterr, -ENOTCONN, 0,
+                                   "postgres: the connection was lost: the server rolled the "
+                                   "batch back");
+        }
         return 0;
     }
     return pg_conn_ready(&p->c, reterr);

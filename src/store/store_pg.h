@@ -47,6 +47,7 @@ struct pg_conn {
     unsigned long generation;  /* +1 per successful (re)connect */
     bool prepare_on_connect;   /* set once the schema exists */
     char last_error[200];      /* why the last connection attempt failed */
+    bool ended_by_server;      /* a FATAL notice came: the session is over */
 };
 
 /* Text and binary parameters for one statement, built in place. */
@@ -86,6 +87,10 @@ int pg_conn_exec_sql(struct pg_conn *c, const char *sql, PGresult **ret,
 
 /* Map failed result RES (may be NULL: the connection failed) of C. */
 int pg_conn_fail(struct pg_conn *c, const PGresult *res, struct store_error *reterr);
+
+/* Whether the server ended C's session while it was idle (polls the
+ * socket; reads what is waiting there). */
+bool pg_conn_dropped_while_idle(struct pg_conn *c);
 
 /* Whether C's connection is gone (after a failure). */
 bool pg_conn_is_lost(const struct pg_conn *c);

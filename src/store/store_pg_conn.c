@@ -175,7 +175,7 @@ static void trimmed(char *dst, size_t size, const char *src)
 
 bool pg_conn_is_lost(const struct pg_conn *c)
 {
-    return !c->conn || PQstatus(c->conn) == CONNECTION_BAD;
+    return !c->conn || PQstatus(c->conn) == CONNECTION_BAD || c->ended_by_server;
 }
 
 int pg_conn_fail(struct pg_conn *c, const PGresult *res, struct store_error *reterr)
@@ -203,9 +203,16 @@ int pg_conn_fail(struct pg_conn *c, const PGresult *res, struct store_error *ret
 
 /* ---- Connecting ---------------------------------------------------------- */
 
-static void ignore_notice(void *arg, const char *message)
+/* Notices ("relation already exists, skipping") are dropped: a library
+ * never prints.  A FATAL one arriving while idle is the server ending the
+ * session (shutdown, pg_terminate_backend()): the connection is marked dead,
+ * so the next call reconnects before it sends anything. */
+static void on_notice(void *arg, const PGresult *res)
 {
-    (void)arg, (void)message; /* "relation already exists, skipping": a library never prints */
+    struct pg_conn *c = arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
+        c->ended_by_server = true;
 }
 
 static int exec_simple(PGconn *conn, const char *sql, char *err, size_t err_size)
@@ -267,7 +274,8 @@ static int connect_once(struct pg_conn *c, char *err, size_t err_size)
         PQfinish(conn);
         return -ENOTCONN;
     }
-    PQsetNoticeProcessor(conn, ignore_notice, NULL);
+    c->ended_by_server = false;
+    PQsetNoticeReceiver(conn, on_notice, c);
     c->conn = conn;
     int r = set_up_session(c, err, err_size);
     if (r < 0) {
@@ -373,28 +381,30 @@ static int reconnect(struct pg_conn *c, struct store_error *reterr)
     return 0;
 }
 
-/* An idle connection has nothing to read: anything waiting is the server
- * saying goodbye (or EOF). */
-static bool dropped_while_idle(PGconn *conn)
+bool pg_conn_dropped_while_idle(struct pg_conn *c)
 {
-    if (PQstatus(conn) == CONNECTION_BAD)
+    PGconn *conn = c->conn;
+    if (!conn || PQstatus(conn) == CONNECTION_BAD || c->ended_by_server)
         return true;
     struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
     if (pfd.fd < 0)
         return true;
-    if (poll(&pfd, 1, 0) <= 0)
-        return false;
-    if (!PQconsumeInput(conn))
-        return true;
-    PGnotify *note;
-    while ((note = PQnotifies(conn)) != NULL)
-        PQfreemem(note);
-    return PQstatus(conn) == CONNECTION_BAD;
+    /* The goodbye and the EOF may need a read each. */
+    for (int i = 0; i < 4 && poll(&pfd, 1, 0) > 0; i++) {
+        if (!PQconsumeInput(conn))
+            return true;
+        PGnotify *note;
+        while ((note = PQnotifies(conn)) != NULL)
+            PQfreemem(note);
+        if (PQstatus(conn) == CONNECTION_BAD || c->ended_by_server)
+            return true;
+    }
+    return false;
 }
 
 int pg_conn_ready(struct pg_conn *c, struct store_error *reterr)
 {
-    if (c->conn && !dropped_while_idle(c->conn))
+    if (!pg_conn_dropped_while_idle(c))
         return 0;
     return reconnect(c, reterr);
 }
@@ -499,44 +509,31 @@ static void redact_url(const char *url, struct out *o)
     }
 }
 
-/* key = value words; a value may be 'quoted' with \ escapes. */
+/* key=value words: parsed as libpq parses them, then written back with the
+ * password masked (a string libpq cannot parse is not echoed at all: it
+ * might hold a password in a form we did not recognise). */
 static void redact_words(const char *text, struct out *o)
 {
-    const char *c = text;
-    while (*c) {
-        const char *start = c;
-        while (*c == ' ' || *c == '\t' || *c == '\n')
-            c++;
-        const char *key = c;
-        while (*c && *c != '=' && *c != ' ' && *c != '\t')
-            c++;
-        bool password = (size_t)(c - key) == 8 && strncmp(key, "password", 8) == 0;
-        while (*c == ' ' || *c == '\t')
-            c++;
-        if (*c == '=')
-            c++;
-        while (*c == ' ' || *c == '\t')
-            c++;
-        const char *value = c;
-        if (*c == '\'') {
-            for (c++; *c && *c != '\''; c++)
-                if (*c == '\\' && c[1])
-                    c++;
-            if (*c)
-                c++;
-        } else {
-            while (*c && *c != ' ' && *c != '\t' && *c != '\n')
-                c++;
-        }
-        if (password) {
-            out_add(o, start, (size_t)(value - start));
-            out_add(o, "***", 3);
-        } else {
-            out_add(o, start, (size_t)(c - start));
-        }
-        if (c == start)
-            break; /* nothing consumed: stop rather than loop */
+    PQconninfoOption *options = PQconninfoParse(text, NULL);
+    if (!options) {
+        out_add(o, "(invalid connection string)", 27);
+        return;
     }
+    bool first = true;
+    for (PQconninfoOption *opt = options; opt->keyword; opt++) {
+        if (!opt->val)
+            continue;
+        if (!first)
+            out_add(o, " ", 1);
+        first = false;
+        out_add(o, opt->keyword, strlen(opt->keyword));
+        out_add(o, "=", 1);
+        if (strcmp(opt->keyword, "password") == 0)
+            out_add(o, "***", 3);
+        else
+            out_add(o, opt->val, strlen(opt->val));
+    }
+    PQconninfoFree(options);
 }
 
 void store_conninfo_redact(const char *conninfo, char *buf, size_t size)
