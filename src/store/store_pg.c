@@ -583,17 +583,40 @@ static void free_deferred(struct pg *p)
 
 static int flush_deferred(struct pg *p, struct store_error *reterr);
 
-/* Run statement STMT with PARAMS.  Deferred writes go first.  A failure
- * inside a batch fails the batch (PostgreSQL aborted its transaction).
- * Returns 0 with *RET (may be NULL: then the result is dropped) or the
- * mapped error. */
+/* Whether statement STMT reads or deletes runs, or updates one: then the
+ * deferred run updates must reach the server before it (the batch reads
+ * what it wrote, and updates of one run stay in order).  Inserts of runs,
+ * decisions, events, job writes never look at a run's mutable fields, so
+ * updates keep waiting across them: a pass that starts and finishes runs in
+ * turn still sends its updates in one statement. */
+static bool needs_runs_current(int stmt)
+{
+    switch (stmt) {
+    case S_RUN_GET:
+    case S_RUN_PAGE:
+    case S_RUN_UPDATE:
+    case S_RUN_INTERRUPT:
+    case S_RUN_RELEASE:
+    case S_RUN_BY_CORRELATION:
+    case S_JOB_DELETE:
+    case S_JOB_ALL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Run statement STMT with PARAMS, after the deferred run updates when it
+ * needs them.  A failure inside a batch fails the batch (PostgreSQL aborted
+ * its transaction).  Returns 0 with *RET (may be NULL: then the result is
+ * dropped) or the mapped error. */
 static int exec(struct pg *p, int stmt, const struct pg_params *params, PGresult **ret,
                 struct store_error *reterr)
 {
     int bad = invalid_text(params);
     if (bad >= 0)
         return store_error_set(reterr, -EINVAL, 0, "parameter %d is not valid UTF-8", bad + 1);
-    if (p->n_deferred > 0) {
+    if (p->n_deferred > 0 && needs_runs_current(stmt)) {
         int r = flush_deferred(p, reterr);
         if (r < 0)
             return r;
@@ -1258,11 +1281,6 @@ static int job_list_labelled(struct pg *p, const struct store_job_filter *filter
              " (SELECT " JOB_COLS " FROM %s ORDER BY created_at_ms, id LIMIT $3::bigint"
              " OFFSET $4::bigint) p ON true",
              where, where);
-    if (p->n_deferred > 0) {
-        int r = flush_deferred(p, reterr);
-        if (r < 0)
-            return r;
-    }
     PGresult *res = PQexecParams(p->c.conn, sql, params->n, NULL, params->values,
                                  params->lengths, params->formats, 0);
     ExecStatusType st = PQresultStatus(res);
@@ -1316,7 +1334,7 @@ static int foreach_row(struct pg *p, int stmt, const struct pg_params *params,
                        int (*row_cb)(const PGresult *res, void *ctx), void *ctx,
                        struct store_error *reterr)
 {
-    if (p->n_deferred > 0) {
+    if (p->n_deferred > 0 && needs_runs_current(stmt)) {
         int r = flush_deferred(p, reterr);
         if (r < 0)
             return r;
