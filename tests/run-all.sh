@@ -10,8 +10,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The e2e suites that run on PostgreSQL too (the others assume SQLite).
-PG_E2E_SUITES="test_daemon"
+# The e2e suites that run on PostgreSQL too (they take OVSCHED_TEST_STORE;
+# test_cli_contract and test_cli_cron start no daemon, the browser tests are
+# JavaScript and start theirs without the hook yet).
+PG_E2E_SUITES="test_daemon test_auth test_events test_patterns test_cli test_graph"
 
 logs=build/test-logs
 rm -rf "$logs" && mkdir -p "$logs"

@@ -261,6 +261,39 @@ def store_args(data_dir):
     return ["--store", url]
 
 
+def dump_database(data_dir):
+    """pg_dump (plain SQL) of the database store_args(DATA_DIR) gave."""
+    url = _shared["databases"][os.path.abspath(data_dir)]
+    server = _shared_server()
+    name = url.rsplit("/", 1)[1]
+    out = subprocess.run([os.path.join(server.bin, "pg_dump"), "-d", server.socket_url(name)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if out.returncode != 0:
+        raise RuntimeError("pg_dump: " + out.stderr.decode(errors="replace"))
+    return out.stdout
+
+
+def files_holding(needles):
+    """Names of the server's files (relative to its folder) holding any of
+    NEEDLES (bytes) or the part after their second '_': the WAL and the
+    tables, as a disk would show them."""
+    server = _shared_server()
+    found = []
+    for root, _, files in os.walk(server.data):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    blob = f.read()
+            except OSError:
+                continue
+            for s in needles:
+                if s in blob or s.split(b"_", 2)[-1] in blob:
+                    found.append(os.path.relpath(path, server.dir))
+                    break
+    return found
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
