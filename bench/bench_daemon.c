@@ -52,14 +52,14 @@
 #include "store/store.h"
 #include "tz/tz.h"
 
-#define TARGET_STARTUP_S  3.0
+#define TARGET_STARTUP_S    3.0
 #define TARGET_STARTUP_PG_S 10.0
-#define TARGET_RSS_MB     600.0
-#define TARGET_P99_MS     100.0
-#define TARGET_RUNS_PER_S 10000.0
-#define READY_TIMEOUT_S   600.0
-#define SLOT_WAIT_S       60.0
-#define STOP_GRACE_S      20.0
+#define TARGET_RSS_MB       600.0
+#define TARGET_P99_MS       100.0
+#define TARGET_RUNS_PER_S   10000.0
+#define READY_TIMEOUT_S     600.0
+#define SLOT_WAIT_S         60.0
+#define STOP_GRACE_S        20.0
 
 static const char *g_binary = "build/ovsched";
 /* OVSCHED_BENCH_STORE=postgres: the store of each part is a database of its

@@ -80,7 +80,8 @@ static void bench_pg_new_db(const char *dir, char *url, size_t size)
     bench_pg_exec(g_bench_pg_url, sql);
     snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", name);
     bench_pg_exec(g_bench_pg_url, sql);
-    snprintf(url, size, "%.*s/%s", (int)(strrchr(g_bench_pg_url, '/') - g_bench_pg_url), g_bench_pg_url, name);
+    snprintf(url, size, "%.*s/%s", (int)(strrchr(g_bench_pg_url, '/') - g_bench_pg_url),
+             g_bench_pg_url, name);
 }
 
 #endif

@@ -97,8 +97,9 @@ static struct store *open_store_at(const char *dir, bool fresh)
         if (fresh)
             bench_pg_new_db(dir, url, sizeof(url));
         else
-            snprintf(url, sizeof(url), "%.*s/%s", (int)(strrchr(g_bench_pg_url, '/') - g_bench_pg_url),
-                     g_bench_pg_url, strrchr(dir, '/') + 1);
+            snprintf(url, sizeof(url), "%.*s/%s",
+                     (int)(strrchr(g_bench_pg_url, '/') - g_bench_pg_url), g_bench_pg_url,
+                     strrchr(dir, '/') + 1);
         r = store_open_postgres(url, 0, &st, err, sizeof(err));
     } else {
         r = store_open_sqlite(dir, &st, err, sizeof(err));
@@ -352,7 +353,7 @@ static double bench_pg_plain(const char *dir, int group)
     bench_pg_new_db(dir, url, sizeof(url));
     PGconn *conn = PQconnectdb(url);
     bench_pg_exec(url, "CREATE TABLE plain (id bigint PRIMARY KEY, job_id text, status text,"
-                 " at_ms bigint)");
+                       " at_ms bigint)");
     PGresult *res = PQprepare(conn, "ins", "INSERT INTO plain VALUES ($1, $2, $3, $4)", 0, NULL);
     PQclear(res);
     double start = now_s();

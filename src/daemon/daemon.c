@@ -1238,8 +1238,8 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
     d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0,   STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"),
-        {0},         NULL, NULL,     NULL, NULL};
+        "127.0.0.1", 8080, "./data", 0,   STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), {0},
+        NULL,        NULL, NULL,     NULL};
     char *listen_host = NULL, err[512] = "";
     enum log_format log_format;
     int c;

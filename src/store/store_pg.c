@@ -301,11 +301,11 @@ static const char *const statement_sql[S_COUNT] = {
                                    "scheduled_at_ms DESC, id DESC", "$2::bigint", "$3::bigint"),
     /* Start-up recovery in one statement; RETURNING gives the new state and
      * the status each run had. */
-    [S_RUN_INTERRUPT] = "UPDATE runs r SET status = 'INTERRUPTED', finished_at_ms = $1::bigint,"
-                        " error = COALESCE(r.error, $2::text || old.status)"
-                        " FROM (SELECT id, status FROM runs WHERE status IN " LIVE_STATUSES
-                        "       FOR UPDATE) old"
-                        " WHERE r.id = old.id RETURNING " R_RUN_COLS ", old.status",
+    [S_RUN_INTERRUPT] =
+        "UPDATE runs r SET status = 'INTERRUPTED', finished_at_ms = $1::bigint,"
+        " error = COALESCE(r.error, $2::text || old.status)"
+        " FROM (SELECT id, status FROM runs WHERE status IN " LIVE_STATUSES "       FOR UPDATE) old"
+        " WHERE r.id = old.id RETURNING " R_RUN_COLS ", old.status",
     [S_RUN_RELEASE] = "WITH " SAVE_FLOOR ", gone AS (DELETE FROM runs"
                       " WHERE status = 'PENDING' AND trigger_kind = 'schedule'"
                       " AND started_at_ms IS NULL AND attempt = 0"
@@ -332,8 +332,8 @@ static const char *const statement_sql[S_COUNT] = {
     [S_AUDIT_INSERT] = "INSERT INTO audit (at_ms, actor_id, actor_name, action, target,"
                        " campaign_id, before_json, after_json)"
                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    [S_AUDIT_PAGE] = PAGE_WITH_TOTAL(AUDIT_COLS, "audit" AUDIT_WHERE, "id DESC", "$5::bigint",
-                                     "$6::bigint"),
+    [S_AUDIT_PAGE] =
+        PAGE_WITH_TOTAL(AUDIT_COLS, "audit" AUDIT_WHERE, "id DESC", "$5::bigint", "$6::bigint"),
     [S_EVENT_INSERT] = "INSERT INTO events (seq, at_ms, type, job_id, campaign_id, json)"
                        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (seq) DO NOTHING",
     [S_EVENT_SINCE] = "SELECT seq, at_ms, type, job_id, campaign_id, json FROM events"
@@ -413,8 +413,8 @@ struct pg {
     struct store base; /* first: a struct store * is a struct pg * */
     struct pg_conn c;
     bool in_batch;
-    bool batch_failed;         /* a statement failed in the batch: only rollback is left */
-    unsigned long batch_conn;  /* the connection generation the batch began on */
+    bool batch_failed;        /* a statement failed in the batch: only rollback is left */
+    unsigned long batch_conn; /* the connection generation the batch began on */
     struct deferred_update *deferred;
     size_t n_deferred, cap_deferred, deferred_bytes;
     struct id_set known_live;
@@ -666,7 +666,6 @@ static char *dup_or_null(const char *text, size_t *bytes)
     *bytes += strlen(text);
     return strdup(text);
 }
-
 
 /* A growable text buffer for array literals. */
 struct text_buf {
@@ -1088,7 +1087,8 @@ static int job_row(const PGresult *res, int row, int first, void *item)
 
 /* Every record type keeps the block that owns its strings (`mem`) last, so
  * collect_rows() can free a half-made array without knowing the type. */
-#define MEM_IS_LAST(type) _Static_assert(offsetof(type, mem) + sizeof(void *) == sizeof(type), #type)
+#define MEM_IS_LAST(type)                                                                          \
+    _Static_assert(offsetof(type, mem) + sizeof(void *) == sizeof(type), #type)
 MEM_IS_LAST(struct store_job);
 MEM_IS_LAST(struct store_run);
 MEM_IS_LAST(struct store_decision);
@@ -1281,8 +1281,8 @@ static int job_list_labelled(struct pg *p, const struct store_job_filter *filter
              " (SELECT " JOB_COLS " FROM %s ORDER BY created_at_ms, id LIMIT $3::bigint"
              " OFFSET $4::bigint) p ON true",
              where, where);
-    PGresult *res = PQexecParams(p->c.conn, sql, params->n, NULL, params->values,
-                                 params->lengths, params->formats, 0);
+    PGresult *res = PQexecParams(p->c.conn, sql, params->n, NULL, params->values, params->lengths,
+                                 params->formats, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK) {
         int r = pg_conn_fail(&p->c, res, reterr);
@@ -1343,8 +1343,7 @@ static int foreach_row(struct pg *p, int stmt, const struct pg_params *params,
     snprintf(name, sizeof(name), "s%d", stmt);
     PGconn *conn = p->c.conn;
     if (!PQsendQueryPrepared(conn, name, params ? params->n : 0, params ? params->values : NULL,
-                             params ? params->lengths : NULL, params ? params->formats : NULL,
-                             0)) {
+                             params ? params->lengths : NULL, params ? params->formats : NULL, 0)) {
         int r = pg_conn_fail(&p->c, NULL, reterr);
         if (p->in_batch)
             p->batch_failed = true;
@@ -1518,8 +1517,7 @@ static int pg_run_update(struct store *st, const struct store_run *run, struct s
     pg_params_text(&params, run->error);
     if (p->known_conn != p->c.generation)
         forget_known(p);
-    if (p->in_batch && id_set_has(&p->known_live, (int64_t)run->id) &&
-        invalid_text(&params) < 0) {
+    if (p->in_batch && id_set_has(&p->known_live, (int64_t)run->id) && invalid_text(&params) < 0) {
         /* Known to exist: the update cannot fail but for the backend, so it
          * waits for the next statement or the commit. */
         if ((r = defer_update(p, run)) < 0)

@@ -36,18 +36,18 @@
 #define PG_MAX_PARAMS 40
 
 struct pg_conn {
-    PGconn *conn;              /* NULL while disconnected */
-    char *conninfo;            /* as given; may hold a password: never in a message */
-    const char *const *sql;    /* the statements to prepare after each connect */
+    PGconn *conn;           /* NULL while disconnected */
+    char *conninfo;         /* as given; may hold a password: never in a message */
+    const char *const *sql; /* the statements to prepare after each connect */
     int n_sql;
-    int lock_timeout_ms;       /* SET lock_timeout after each connect */
-    int64_t exclusive_key;     /* 0, or the session advisory lock to hold */
-    int64_t next_attempt_ms;   /* monotonic: no reconnect before this */
-    int backoff_ms;            /* the wait after the next failed attempt */
-    unsigned long generation;  /* +1 per successful (re)connect */
-    bool prepare_on_connect;   /* set once the schema exists */
-    char last_error[200];      /* why the last connection attempt failed */
-    bool ended_by_server;      /* a FATAL notice came: the session is over */
+    int lock_timeout_ms;      /* SET lock_timeout after each connect */
+    int64_t exclusive_key;    /* 0, or the session advisory lock to hold */
+    int64_t next_attempt_ms;  /* monotonic: no reconnect before this */
+    int backoff_ms;           /* the wait after the next failed attempt */
+    unsigned long generation; /* +1 per successful (re)connect */
+    bool prepare_on_connect;  /* set once the schema exists */
+    char last_error[200];     /* why the last connection attempt failed */
+    bool ended_by_server;     /* a FATAL notice came: the session is over */
 };
 
 /* Text and binary parameters for one statement, built in place. */

@@ -24,9 +24,9 @@
 
 #include "store/store_pg.h"
 
-#define BACKOFF_FIRST_MS       100
-#define BACKOFF_MAX_MS         5000
-#define CONNECT_TIMEOUT_S      "5"
+#define BACKOFF_FIRST_MS  100
+#define BACKOFF_MAX_MS    5000
+#define CONNECT_TIMEOUT_S "5"
 
 static int64_t mono_ms(void)
 {
@@ -153,10 +153,10 @@ static int errno_of_sqlstate(const char *s)
         const char *state; /* a full SQLSTATE, or a two-character class */
         int error;
     } table[] = {
-        {"23505", -EEXIST}, {"23503", -ENOENT}, {"40001", -EBUSY},    {"40P01", -EBUSY},
-        {"55P03", -EBUSY},  {"57014", -EBUSY},  {"53300", -EBUSY},    {"53100", -ENOSPC},
+        {"23505", -EEXIST}, {"23503", -ENOENT},   {"40001", -EBUSY},    {"40P01", -EBUSY},
+        {"55P03", -EBUSY},  {"57014", -EBUSY},    {"53300", -EBUSY},    {"53100", -ENOSPC},
         {"53200", -ENOMEM}, {"57P01", -ENOTCONN}, {"57P02", -ENOTCONN}, {"57P03", -ENOTCONN},
-        {"08P01", -EIO},    {"08", -ENOTCONN},  {"22", -EINVAL},
+        {"08P01", -EIO},    {"08", -ENOTCONN},    {"22", -EINVAL},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strncmp(s, table[i].state, strlen(table[i].state)) == 0)
@@ -411,7 +411,8 @@ int pg_conn_ready(struct pg_conn *c, struct store_error *reterr)
 
 /* ---- Statements ---------------------------------------------------------- */
 
-static int check_result(struct pg_conn *c, PGresult *res, PGresult **ret, struct store_error *reterr)
+static int check_result(struct pg_conn *c, PGresult *res, PGresult **ret,
+                        struct store_error *reterr)
 {
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -438,8 +439,7 @@ int pg_conn_exec(struct pg_conn *c, int stmt, const struct pg_params *p, PGresul
     return check_result(c, res, ret, reterr);
 }
 
-int pg_conn_exec_sql(struct pg_conn *c, const char *sql, PGresult **ret,
-                     struct store_error *reterr)
+int pg_conn_exec_sql(struct pg_conn *c, const char *sql, PGresult **ret, struct store_error *reterr)
 {
     if (!c->conn)
         return pg_conn_fail(c, NULL, reterr);

@@ -1,7 +1,7 @@
 /*
- * test_store_auth - the store's tokens and audit log on a real SQLite file and on a real PostgreSQL server (a fresh database per case):
- * token create/get/list/revoke (revocation keeps its first time), duplicate
- * ids, the hash stored as given; audit entries with every filter and paging
+ * test_store_auth - the store's tokens and audit log on a real SQLite file and on a real PostgreSQL
+ * server (a fresh database per case): token create/get/list/revoke (revocation keeps its first
+ * time), duplicate ids, the hash stored as given; audit entries with every filter and paging
  * against the same entries filtered plainly; and an audit entry written in a
  * rolled-back batch leaving nothing, as the API's mutation transactions rely
  * on.

@@ -1,8 +1,8 @@
 /*
  * test_store_patterns - the store's patterns, idempotency keys, run contexts
- * and runs by correlation id, on a real SQLite file and on a real PostgreSQL server (a fresh database per case): revisions, the Nexus
- * status written only for the revision it belongs to, one claim per key,
- * pruning by age, contexts that go with their runs, and a flow's runs in order.
+ * and runs by correlation id, on a real SQLite file and on a real PostgreSQL server (a fresh
+ * database per case): revisions, the Nexus status written only for the revision it belongs to, one
+ * claim per key, pruning by age, contexts that go with their runs, and a flow's runs in order.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -197,5 +197,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_contexts_and_flows, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("test_store_patterns/sqlite", tests, NULL, NULL);
-    return failed + cmocka_run_group_tests_name("test_store_patterns/postgres", pg_tests, NULL, NULL);
+    return failed +
+           cmocka_run_group_tests_name("test_store_patterns/postgres", pg_tests, NULL, NULL);
 }

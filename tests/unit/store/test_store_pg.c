@@ -104,7 +104,8 @@ static void test_redaction(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"postgres://ovs:s3cret@db.example:5432/ovsched", "postgres://ovs:***@db.example:5432/ovsched"},
+        {"postgres://ovs:s3cret@db.example:5432/ovsched",
+         "postgres://ovs:***@db.example:5432/ovsched"},
         {"postgresql://ovs@db/x?sslmode=require", "postgresql://ovs@db/x?sslmode=require"},
         {"postgres://u:p%40ss@h1:1,h2:2/db?password=again&application_name=a",
          "postgres://u:***@h1:1,h2:2/db?password=***&application_name=a"},
@@ -131,15 +132,14 @@ static void test_open_errors_never_show_the_password(void **state)
     char err[256] = "";
     assert_int_equal(store_open_postgres("", 0, &st, err, sizeof(err)), -EINVAL);
     assert_int_equal(store_open_postgres(NULL, 0, &st, NULL, 0), -EINVAL);
-    assert_int_equal(store_open_postgres("postgres://u:pw@h/db?nonsense=1", 0, &st, err,
-                                         sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        store_open_postgres("postgres://u:pw@h/db?nonsense=1", 0, &st, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "nonsense"));
     /* Nobody listens on port 1: refused at once, and the error is clear. */
     err[0] = '\0';
-    assert_int_equal(store_open_postgres("postgres://ovs:Sup3rSecret@127.0.0.1:1/db", 0, &st,
-                                         err, sizeof(err)),
-                     -ENOTCONN);
+    assert_int_equal(
+        store_open_postgres("postgres://ovs:Sup3rSecret@127.0.0.1:1/db", 0, &st, err, sizeof(err)),
+        -ENOTCONN);
     assert_non_null(strstr(err, "127.0.0.1"));
     assert_null(strstr(err, "Sup3rSecret"));
     assert_ptr_equal(st, (struct store *)0x1); /* untouched on failure */
