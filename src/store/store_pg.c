@@ -371,25 +371,6 @@ static const char *const statement_sql[S_COUNT] = {
     [S_CONTEXT_GET] = "SELECT json FROM run_contexts WHERE run_id = $1",
 };
 
-#define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
-
-/* The columns of RUN_COLS. */
-enum {
-    RC_ID,
-    RC_JOB_ID,
-    RC_STATUS,
-    RC_TRIGGER,
-    RC_ATTEMPT,
-    RC_SCHEDULED_AT,
-    RC_STARTED_AT,
-    RC_FINISHED_AT,
-    RC_EXIT_CODE,
-    RC_OUTPUT,
-    RC_ERROR,
-    RC_CORRELATION_ID,
-    RC_COUNT
-};
-
 /* A run update waiting for the next flush: the fields store_run_update()
  * writes, strings owned. */
 struct deferred_update {
@@ -569,6 +550,15 @@ static int invalid_text(const struct pg_params *params)
             return i;
     return -1;
 }
+
+/* The opening of every operation: P for ST, then op_enter() or return. */
+#define PG_ENTER(st, reterr)                                                                       \
+    struct pg *p = pg_of(st);                                                                      \
+    do {                                                                                           \
+        int enter_r = op_enter(p, reterr);                                                         \
+        if (enter_r < 0)                                                                           \
+            return enter_r;                                                                        \
+    } while (0)
 
 static void free_deferred(struct pg *p)
 {
@@ -1135,10 +1125,8 @@ static void bind_job(struct pg_params *params, const struct store_job *job, int6
 
 static int pg_job_create(struct store *st, const struct store_job *job, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     bind_job(&params, job, job->created_at_ms);
     PGresult *res = NULL;
@@ -1166,10 +1154,8 @@ static int job_exists(struct pg *p, const char *id, struct store_error *reterr)
 static int pg_job_update(struct store *st, const struct store_job *job, int64_t expected_version,
                          int64_t *ret_version, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     bind_job(&params, job, job->updated_at_ms);
     pg_params_i64(&params, expected_version);
@@ -1180,13 +1166,7 @@ static int pg_job_update(struct store *st, const struct store_job *job, int64_t 
     int64_t version = found ? pg_i64(res, 0, 0) : 0;
     PQclear(res);
     if (!found) {
-        r = job_exists(p, job->id, reterr);
-        if (r < 0)
-            return r;
-        if (r == 0)
-            return store_error_set(reterr, -ENOENT, 0, "no such job");
-        return store_error_set(reterr, -ESTALE, 0, "the job changed since version %lld was read",
-                               (long long)expected_version);
+        return store_job_update_missed(job_exists(p, job->id, reterr), expected_version, reterr);
     }
     if (ret_version)
         *ret_version = version;
@@ -1208,10 +1188,8 @@ static int exec_changed(struct pg *p, int stmt, const struct pg_params *params, 
 
 static int pg_job_delete(struct store *st, const char *id, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, id);
     r = exec_changed(p, S_JOB_DELETE, &params, "job", reterr);
@@ -1239,10 +1217,7 @@ static int read_one(struct pg *p, int stmt, const struct pg_params *params, row_
 static int pg_job_get(struct store *st, const char *id, struct store_job *ret_job,
                       struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_text(&params, id);
     return read_one(p, S_JOB_GET, &params, job_row, ret_job, "no such job", reterr);
@@ -1298,10 +1273,8 @@ static int job_list_labelled(struct pg *p, const struct store_job_filter *filter
 static int pg_job_list(struct store *st, const struct store_job_filter *filter,
                        struct store_job_list *ret_list, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     int mask = (filter->status ? 1 : 0) | (filter->has_campaign_id ? 2 : 0);
     struct pg_params params = {0};
     pg_params_text(&params, filter->status);
@@ -1393,10 +1366,8 @@ static int job_walk_row(const PGresult *res, void *ctx)
 static int pg_job_foreach(struct store *st, store_job_cb *cb, void *userdata,
                           struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct job_walk w = {cb, userdata, NULL, 0};
     r = foreach_row(p, S_JOB_ALL, NULL, job_walk_row, &w, reterr);
     free(w.digest);
@@ -1406,10 +1377,8 @@ static int pg_job_foreach(struct store *st, store_job_cb *cb, void *userdata,
 static int pg_job_last_slot(struct store *st, const char *id, int64_t *ret_slot_ms,
                             struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, id);
     PGresult *res = NULL;
@@ -1455,10 +1424,8 @@ static int run_row(const PGresult *res, int row, int first, void *item)
 static int pg_run_insert(struct store *st, const struct store_run *run, uint64_t *ret_id,
                          struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64_or_null(&params, run->id != 0, (int64_t)run->id);
     pg_params_text(&params, run->job_id);
@@ -1502,10 +1469,8 @@ static int pg_run_insert(struct store *st, const struct store_run *run, uint64_t
 
 static int pg_run_update(struct store *st, const struct store_run *run, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, (int64_t)run->id);
     pg_params_text(&params, run->status);
@@ -1536,10 +1501,7 @@ static int pg_run_update(struct store *st, const struct store_run *run, struct s
 static int pg_run_get(struct store *st, uint64_t id, struct store_run *ret_run,
                       struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_i64(&params, (int64_t)id);
     return read_one(p, S_RUN_GET, &params, run_row, ret_run, "no such run", reterr);
@@ -1548,10 +1510,8 @@ static int pg_run_get(struct store *st, uint64_t id, struct store_run *ret_run,
 static int pg_run_list(struct store *st, const char *job_id, int64_t offset, int64_t limit,
                        struct store_run_list *ret_list, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, job_id);
     pg_params_i64_or_null(&params, limit >= 0, limit);
@@ -1616,13 +1576,11 @@ static int report_interrupted(const PGresult *res, store_run_cb *cb, void *userd
 static int pg_runs_mark_interrupted(struct store *st, int64_t now_at_ms, store_run_cb *cb,
                                     void *userdata, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, now_at_ms);
-    pg_params_text(&params, INTERRUPTED_ERROR);
+    pg_params_text(&params, STORE_INTERRUPTED_ERROR);
     PGresult *res = NULL;
     if ((r = exec_write(p, S_RUN_INTERRUPT, &params, &res, reterr)) < 0)
         return r;
@@ -1638,10 +1596,8 @@ static int pg_runs_mark_interrupted(struct store *st, int64_t now_at_ms, store_r
 static int pg_runs_release_unstarted(struct store *st, int64_t after_ms, uint64_t run_id,
                                      struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, after_ms);
     pg_params_i64(&params, (int64_t)run_id);
@@ -1677,10 +1633,7 @@ static int read_i64(struct pg *p, int stmt, const struct pg_params *params, int6
 
 static int pg_launch_mark_set(struct store *st, int64_t at_ms, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_i64(&params, at_ms);
     return exec_done(p, S_MARK_SET, &params, reterr);
@@ -1716,10 +1669,8 @@ static int pg_run_max_id(struct store *st, uint64_t *ret_id, struct store_error 
 static int pg_decision_insert(struct store *st, const struct store_decision *decision,
                               uint64_t *ret_id, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, decision->job_id);
     pg_params_text(&params, decision->kind);
@@ -1783,10 +1734,8 @@ static int read_all(struct pg *p, int stmt, const struct pg_params *params, size
 static int pg_decision_list(struct store *st, const char *job_id, int64_t limit,
                             struct store_decision_list *ret_list, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, job_id);
     pg_params_i64_or_null(&params, limit >= 0, limit);
@@ -1832,10 +1781,8 @@ static int token_row(const PGresult *res, int row, int first, void *item)
 static int pg_token_create(struct store *st, const struct store_token *token,
                            struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, token->id);
     pg_params_text(&params, token->name);
@@ -1855,10 +1802,7 @@ static int pg_token_create(struct store *st, const struct store_token *token,
 static int pg_token_get(struct store *st, const char *id, struct store_token *ret_token,
                         struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_text(&params, id);
     char missing[160];
@@ -1869,10 +1813,8 @@ static int pg_token_get(struct store *st, const char *id, struct store_token *re
 static int pg_token_list(struct store *st, struct store_token_list *ret_list,
                          struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct store_token_list list = {0};
     r = read_all(p, S_TOKEN_ALL, NULL, sizeof(*list.items), token_row, (void **)&list.items,
                  &list.count, reterr);
@@ -1884,10 +1826,8 @@ static int pg_token_list(struct store *st, struct store_token_list *ret_list,
 static int pg_token_revoke(struct store *st, const char *id, int64_t at_ms,
                            struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, id);
     pg_params_i64(&params, at_ms);
@@ -1903,10 +1843,8 @@ static int pg_token_revoke(struct store *st, const char *id, int64_t at_ms,
 static int pg_audit_append(struct store *st, const struct store_audit *entry, uint64_t *ret_id,
                            struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, entry->at_ms);
     pg_params_text(&params, entry->actor_id);
@@ -1950,10 +1888,8 @@ static int audit_row(const PGresult *res, int row, int first, void *item)
 static int pg_audit_list(struct store *st, const struct store_audit_filter *filter,
                          struct store_audit_list *ret_list, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, filter->target);
     pg_params_text(&params, filter->actor);
@@ -1978,10 +1914,8 @@ static int pg_audit_list(struct store *st, const struct store_audit_filter *filt
 static int pg_event_append(struct store *st, const struct store_event *event,
                            struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, event->seq);
     pg_params_i64(&params, event->at_ms);
@@ -2021,10 +1955,8 @@ static int event_walk_row(const PGresult *res, void *ctx)
 static int pg_event_foreach(struct store *st, int64_t after_seq, int64_t upto_seq, int64_t limit,
                             store_event_cb *cb, void *userdata, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, after_seq);
     pg_params_i64(&params, upto_seq);
@@ -2037,10 +1969,8 @@ static int pg_event_foreach(struct store *st, int64_t after_seq, int64_t upto_se
 static int pg_event_bounds(struct store *st, int64_t *ret_min_seq, int64_t *ret_max_seq,
                            struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     PGresult *res = NULL;
     if ((r = exec_read(p, S_EVENT_BOUNDS, NULL, &res, reterr)) < 0)
         return r;
@@ -2053,10 +1983,8 @@ static int pg_event_bounds(struct store *st, int64_t *ret_min_seq, int64_t *ret_
 static int pg_event_prune(struct store *st, int64_t keep, int64_t before_at_ms,
                           struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, keep);
     pg_params_i64(&params, before_at_ms);
@@ -2091,10 +2019,8 @@ static int pattern_row(const PGresult *res, int row, int first, void *item)
 static int pg_pattern_put(struct store *st, const struct store_pattern *pattern, int64_t at_ms,
                           int64_t *ret_revision, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, pattern->id);
     pg_params_i64(&params, at_ms);
@@ -2112,10 +2038,7 @@ static int pg_pattern_put(struct store *st, const struct store_pattern *pattern,
 static int pg_pattern_get(struct store *st, const char *id, struct store_pattern *ret,
                           struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_text(&params, id);
     return read_one(p, S_PATTERN_GET, &params, pattern_row, ret, "no such pattern", reterr);
@@ -2124,10 +2047,8 @@ static int pg_pattern_get(struct store *st, const char *id, struct store_pattern
 static int pg_pattern_list(struct store *st, struct store_pattern_list *ret,
                            struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct store_pattern_list list = {0};
     r = read_all(p, S_PATTERN_ALL, NULL, sizeof(*list.items), pattern_row, (void **)&list.items,
                  &list.count, reterr);
@@ -2138,10 +2059,7 @@ static int pg_pattern_list(struct store *st, struct store_pattern_list *ret,
 
 static int pg_pattern_delete(struct store *st, const char *id, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_text(&params, id);
     return exec_changed(p, S_PATTERN_DELETE, &params, "pattern", reterr);
@@ -2150,10 +2068,7 @@ static int pg_pattern_delete(struct store *st, const char *id, struct store_erro
 static int pg_pattern_set_nexus_status(struct store *st, const char *id, int64_t revision,
                                        const char *status, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_text(&params, id);
     pg_params_i64(&params, revision);
@@ -2164,10 +2079,8 @@ static int pg_pattern_set_nexus_status(struct store *st, const char *id, int64_t
 static int pg_idempotency_claim(struct store *st, const char *key, int64_t at_ms,
                                 uint64_t *ret_run_id, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, key);
     pg_params_i64(&params, at_ms);
@@ -2187,10 +2100,7 @@ static int pg_idempotency_claim(struct store *st, const char *key, int64_t at_ms
 static int pg_idempotency_set_run(struct store *st, const char *key, uint64_t run_id,
                                   struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_text(&params, key);
     if (run_id)
@@ -2200,10 +2110,8 @@ static int pg_idempotency_set_run(struct store *st, const char *key, uint64_t ru
 
 static int pg_idempotency_prune(struct store *st, int64_t before_ms, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, before_ms);
     PGresult *res = NULL;
@@ -2217,10 +2125,8 @@ static int pg_idempotency_prune(struct store *st, int64_t before_ms, struct stor
 static int pg_run_list_by_correlation(struct store *st, const char *correlation_id, int64_t limit,
                                       struct store_run_list *ret_list, struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_text(&params, correlation_id);
     pg_params_i64_or_null(&params, limit >= 0, limit);
@@ -2237,10 +2143,7 @@ static int pg_run_list_by_correlation(struct store *st, const char *correlation_
 static int pg_run_context_put(struct store *st, uint64_t run_id, const char *json,
                               struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
     struct pg_params params = {0};
     pg_params_i64(&params, (int64_t)run_id);
     pg_params_text(&params, json);
@@ -2250,10 +2153,8 @@ static int pg_run_context_put(struct store *st, uint64_t run_id, const char *jso
 static int pg_run_context_get(struct store *st, uint64_t run_id, char **ret_json,
                               struct store_error *reterr)
 {
-    struct pg *p = pg_of(st);
-    int r = op_enter(p, reterr);
-    if (r < 0)
-        return r;
+    PG_ENTER(st, reterr);
+    int r;
     struct pg_params params = {0};
     pg_params_i64(&params, (int64_t)run_id);
     PGresult *res = NULL;
