@@ -1630,6 +1630,59 @@ static void test_corrupt_file_gives_errors(void **state)
     print_message("# corrupt file: %d reads failed with -EIO\n", failures);
 }
 
+/* Every int64 the store keeps comes back exact, to the extremes (no
+ * double on the way, no 32-bit column). */
+static void test_int64_extremes(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_job job = {.id = "x",
+                            .campaign_id = INT64_MAX,
+                            .status = "ACTIVE",
+                            .json = "{}",
+                            .created_at_ms = INT64_MIN + 1};
+    assert_int_equal(store_job_create(fx->st, &job, NULL), 0);
+    struct store_job got;
+    assert_int_equal(store_job_get(fx->st, "x", &got, NULL), 0);
+    assert_true(got.campaign_id == INT64_MAX && got.created_at_ms == INT64_MIN + 1);
+    store_job_release(&got);
+    struct store_run run = scheduled_run((uint64_t)INT64_MAX, "x", INT64_MIN, "COMPLETED");
+    run.started_at_ms = INT64_MAX;
+    run.finished_at_ms = INT64_MAX - 1;
+    run.has_exit_code = true;
+    run.exit_code = INT32_MIN;
+    run.attempt = INT32_MAX;
+    assert_int_equal(store_run_insert(fx->st, &run, NULL, NULL), 0);
+    struct store_run back;
+    assert_int_equal(store_run_get(fx->st, (uint64_t)INT64_MAX, &back, NULL), 0);
+    assert_run_equal(&back, &run);
+    store_run_release(&back);
+    uint64_t max = 0;
+    assert_int_equal(store_run_max_id(fx->st, &max, NULL), 0);
+    assert_true(max == (uint64_t)INT64_MAX);
+    struct store_decision d = {.job_id = "x",
+                               .kind = "k",
+                               .first_slot_ms = INT64_MIN,
+                               .last_slot_ms = INT64_MAX,
+                               .count = INT64_MAX,
+                               .run_id = (uint64_t)INT64_MAX,
+                               .at_ms = INT64_MIN};
+    assert_int_equal(store_decision_insert(fx->st, &d, NULL, NULL), 0);
+    struct store_decision_list list;
+    assert_int_equal(store_decision_list(fx->st, "x", -1, &list, NULL), 0);
+    assert_int_equal(list.count, 1);
+    assert_true(list.items[0].first_slot_ms == INT64_MIN &&
+                list.items[0].last_slot_ms == INT64_MAX && list.items[0].count == INT64_MAX &&
+                list.items[0].run_id == (uint64_t)INT64_MAX && list.items[0].at_ms == INT64_MIN);
+    store_decision_list_release(&list);
+    int64_t slot = 0;
+    assert_int_equal(store_job_last_slot(fx->st, "x", &slot, NULL), 0);
+    assert_true(slot == INT64_MAX);
+    int64_t mark = 0;
+    assert_int_equal(store_launch_mark_set(fx->st, INT64_MAX, NULL), 0);
+    assert_int_equal(store_launch_mark_get(fx->st, &mark, NULL), 0);
+    assert_true(mark == INT64_MAX);
+}
+
 /* The cases about the interface, run on each backend. */
 #define BOTH_BACKENDS(setup_fn)                                                                    \
     cmocka_unit_test_setup_teardown(test_job_crud, setup_fn, teardown),                            \
@@ -1648,7 +1701,8 @@ static void test_corrupt_file_gives_errors(void **state)
         cmocka_unit_test_setup_teardown(test_decisions, setup_fn, teardown),                       \
         cmocka_unit_test_setup_teardown(test_batch_of_10000_runs, setup_fn, teardown),             \
         cmocka_unit_test_setup_teardown(test_data_survives_reopen, setup_fn, teardown),            \
-        cmocka_unit_test_setup_teardown(test_sigkill_keeps_committed_rows, setup_fn, teardown)
+        cmocka_unit_test_setup_teardown(test_sigkill_keeps_committed_rows, setup_fn, teardown),    \
+        cmocka_unit_test_setup_teardown(test_int64_extremes, setup_fn, teardown)
 
 int main(void)
 {
