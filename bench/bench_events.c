@@ -2,12 +2,13 @@
  * bench_events - live event delivery on the real daemon: CLIENTS WebSocket
  * subscribers while RATE events per second are emitted for SECONDS seconds.
  *
- * The daemon runs with OVSCHED_EVENTS_BENCH=1, which enables
- * POST /v1/events/_bench {"count", "jobs"}: COUNT job_updated events over job
- * ids bench-0 .. bench-(JOBS-1), appended to the durable log in one batch and
- * published like any other event (the same path as API and run events, minus
- * the job document work).  An emitter thread posts RATE/100 events every
- * 10 ms over one keep-alive connection.
+ * Events come through the real, authenticated API, as a user's would: the
+ * bench creates JOBS noop jobs bench-0 .. bench-(JOBS-1) with one ApplyJobs,
+ * then an emitter thread sends, every 10 ms over one keep-alive connection, an
+ * ApplyJobs that updates RATE/100 of them (the next ones in turn, a new label
+ * each time): one job_updated event each, written with the jobs and their
+ * audit entries in one transaction.  Every request and subscription carries
+ * the admin token (OVSCHED_ADMIN_TOKEN, set for the daemon it starts).
  *
  * Subscribers: CLIENTS - FIREHOSE clients each filter on one job
  * (job_id=bench-<i>, so each receives RATE/JOBS events a second), and FIREHOSE
@@ -42,6 +43,8 @@
 
 #define TARGET_P99_MS 50.0
 #define JOBS          1000
+/* 37 characters: the daemon refuses admin tokens shorter than 32. */
+#define BENCH_TOKEN "bench-events-admin-0123456789abcdefgh"
 
 struct client {
     int fd;
@@ -115,7 +118,7 @@ static void start_daemon(const char *binary)
         int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(out[1], 1);
         dup2(logfd, 2);
-        setenv("OVSCHED_EVENTS_BENCH", "1", 1);
+        setenv("OVSCHED_ADMIN_TOKEN", BENCH_TOKEN, 1);
         execl(binary, binary, "serve", "--listen", "127.0.0.1:0", "--data", data, (char *)NULL);
         _exit(127);
     }
@@ -164,7 +167,7 @@ static void ws_open(struct client *c, const char *query)
     int n = snprintf(req, sizeof(req),
                      "GET /v1/events/ws%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " BENCH_TOKEN "\r\n\r\n",
                      query);
     if (write(c->fd, req, (size_t)n) != n)
         die("handshake write");
@@ -257,24 +260,71 @@ static void consume(struct client *c)
     c->len -= off;
 }
 
+/* POST BODY to the RPC METHOD over FD (keep-alive) and read the whole answer.
+ * Returns its HTTP status, or -1 when the connection failed. */
+static int rpc(int fd, const char *method, const char *body, size_t body_len)
+{
+    char head[512];
+    int n = snprintf(head, sizeof(head),
+                     "POST /scheduler.v1.SchedulerService/%s HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer " BENCH_TOKEN "\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, body_len);
+    if (write(fd, head, (size_t)n) != n || write(fd, body, body_len) != (ssize_t)body_len)
+        return -1;
+    static char resp[1 << 20];
+    size_t got = 0;
+    char *end = NULL;
+    while (!end) {
+        ssize_t r = read(fd, resp + got, sizeof(resp) - 1 - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+        resp[got] = '\0';
+        end = strstr(resp, "\r\n\r\n");
+    }
+    const char *len = strcasestr(resp, "Content-Length:");
+    size_t want = (size_t)(end + 4 - resp) + (len ? strtoul(len + 15, NULL, 10) : 0);
+    while (got < want && got < sizeof(resp) - 1) {
+        ssize_t r = read(fd, resp + got, sizeof(resp) - 1 - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return atoi(resp + strlen("HTTP/1.1 "));
+}
+
+/* ApplyJobs {"creates"|"updates": [bench-FIRST .. bench-(FIRST+COUNT-1)]}, each
+ * job labelled with TICK so that an update always changes it. */
+static int apply_jobs(int fd, const char *what, long first, long count, long tick)
+{
+    size_t cap = (size_t)count * 128 + 64;
+    char *body = malloc(cap);
+    size_t len = (size_t)snprintf(body, cap, "{\"%s\":[", what);
+    for (long i = 0; i < count; i++)
+        len += (size_t)snprintf(body + len, cap - len,
+                                "%s{\"id\":\"bench-%ld\",\"executor\":{\"type\":\"noop\"},"
+                                "\"labels\":{\"tick\":\"%ld\"}}",
+                                i ? "," : "", (first + i) % JOBS, tick);
+    len += (size_t)snprintf(body + len, cap - len, "]}");
+    int status = rpc(fd, "ApplyJobs", body, len);
+    free(body);
+    return status;
+}
+
 static void *emitter(void *arg)
 {
     long rate = *(long *)arg;
     int fd = connect_local();
-    long per_tick = rate / 100;
-    char req[256], body[64], resp[1024];
-    int bn = snprintf(body, sizeof(body), "{\"count\":%ld,\"jobs\":%d}", per_tick, JOBS);
-    int n = snprintf(req, sizeof(req),
-                     "POST /v1/events/_bench HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                     "application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     bn, body);
+    long per_tick = rate / 100, next_job = 0, tick = 1;
     double next = mono_s();
     while (atomic_load(&g_emitting)) {
-        if (write(fd, req, (size_t)n) != n)
+        int status = apply_jobs(fd, "updates", next_job, per_tick, tick++);
+        if (status != 200) {
+            fprintf(stderr, "bench_events: ApplyJobs answered %d\n", status);
             break;
-        ssize_t r = read(fd, resp, sizeof(resp)); /* a short reply: one read */
-        if (r <= 0 || !strstr(resp, " 200 "))
-            break;
+        }
+        next_job = (next_job + per_tick) % JOBS;
         atomic_fetch_add(&g_emitted, per_tick);
         next += 0.01;
         double wait = next - mono_s();
@@ -300,6 +350,13 @@ int main(int argc, char **argv)
          seconds = env_long("BENCH_SECONDS", 10), firehose = env_long("BENCH_FIREHOSE", 10);
     signal(SIGPIPE, SIG_IGN);
     start_daemon(binary);
+    int setup = connect_local();
+    if (apply_jobs(setup, "creates", 0, JOBS, 0) != 200) {
+        fprintf(stderr, "bench_events: cannot create the bench jobs\n");
+        cleanup();
+        return 2;
+    }
+    close(setup);
     struct client *cs = calloc((size_t)clients, sizeof(*cs));
     int ep = epoll_create1(0);
     for (long i = 0; i < clients; i++) {

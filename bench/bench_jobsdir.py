@@ -16,7 +16,7 @@ import urllib.request
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 SIZES = [int(n) for n in sys.argv[2:]] or [100, 1000, 5000]
-TOKEN = "bench-jobsdir-admin"  # every RPC needs a bearer token
+TOKEN = "bench-jobsdir-admin-0123456789abcdef"  # every RPC needs a bearer token
 
 
 def call(base, method, body=None):

@@ -31,7 +31,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ovsched-bench-patterns-")
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data", tmp + "/d"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=dict(os.environ, OVSCHED_ADMIN_TOKEN="bench-patterns"))
+                            env=dict(os.environ, OVSCHED_ADMIN_TOKEN="bench-patterns-admin-0123456789abcdef"))
     try:
         base = proc.stdout.readline().split("listening on ")[1].split()[0]
 

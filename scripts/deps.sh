@@ -10,6 +10,7 @@ packages=(
     libuv1-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
     libsodium-dev libpq-dev postgresql
     python3 python3-croniter curl
+    passwd util-linux procps
     libwslay-dev libhiredis-dev redis-server
     chromium
 )

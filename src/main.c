@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "daemon/daemon.h"
+#include "exec/exec.h"
 
 #define OVSCHED_VERSION "0.1.0"
 
@@ -17,6 +18,12 @@ static int version_main(int argc, char **argv, FILE *in, FILE *out)
     (void)argc, (void)argv, (void)in;
     fprintf(out, "ovsched %s\n", OVSCHED_VERSION);
     return CLI_EXIT_OK;
+}
+
+static int exec_launch_command(int argc, char **argv, FILE *in, FILE *out)
+{
+    (void)in, (void)out;
+    return exec_launch_main(argc, argv);
 }
 
 static const struct command {
@@ -34,6 +41,7 @@ static const struct command {
     {"import-crontab", cli_import_crontab_main, "import-crontab FILE: a crontab's entries as jobs"},
     {"cron", cli_cron_main, "cron next EXPR: preview when a schedule fires"},
     {"version", version_main, "print the version"},
+    {"exec-launch", exec_launch_command, "(started by the daemon) run a job as its run_as user"},
 };
 
 static void usage(FILE *to)

@@ -151,34 +151,81 @@ int api_call_authenticate(struct daemon *d, const struct http_request *req, stru
 
 /* ---- the policy ------------------------------------------------------------ */
 
-/* Whether JSON holds, at any depth up to DEPTH, an executor of type shell:
- * whatever shape a route's body has (one job, a list of jobs, a pattern). */
-static bool has_shell_executor(json_t *json, int depth)
+/* The first executor in JSON, at any depth up to DEPTH, for which MATCH
+ * holds, or NULL: whatever shape a route's body has (one job, a list of jobs,
+ * a pattern). */
+static json_t *find_executor(json_t *json, int depth, bool (*match)(json_t *ex))
 {
     if (depth <= 0)
-        return false;
+        return NULL;
+    json_t *found = NULL, *value;
     if (json_is_object(json)) {
         json_t *ex = json_object_get(json, "executor");
-        const char *type = json_string_value(json_object_get(ex, "type"));
-        if (type && strcmp(type, "shell") == 0)
-            return true;
+        if (json_is_object(ex) && match(ex))
+            return ex;
         const char *key;
-        json_t *value;
         json_object_foreach(json, key, value)
         {
-            if (has_shell_executor(value, depth - 1))
-                return true;
+            if ((found = find_executor(value, depth - 1, match)))
+                return found;
         }
     } else if (json_is_array(json)) {
         size_t i;
-        json_t *value;
         json_array_foreach(json, i, value)
         {
-            if (has_shell_executor(value, depth - 1))
-                return true;
+            if ((found = find_executor(value, depth - 1, match)))
+                return found;
         }
     }
-    return false;
+    return NULL;
+}
+
+static bool is_shell(json_t *ex)
+{
+    const char *type = json_string_value(json_object_get(ex, "type"));
+    return type && strcmp(type, "shell") == 0;
+}
+
+static bool has_run_as(json_t *ex)
+{
+    return json_object_get(ex, "run_as") != NULL;
+}
+
+static bool has_shell_executor(json_t *json, int depth)
+{
+    return find_executor(json, depth, is_shell) != NULL;
+}
+
+/* run_as (docs/security.md, "What a job can reach"): only an admin bound to
+ * no tenant may name a user, and only one the daemon can switch to; a job
+ * whose stored executor names one is changed only by such an admin (a tenant
+ * admin would otherwise run its own command as that user).  Returns 0, or
+ * -EPERM / -EINVAL after replying. */
+static int check_run_as(const struct api_call *call, json_t *body, json_t *before,
+                        struct http_response *resp)
+{
+    const struct auth_principal *p = &call->principal;
+    bool unbound_admin = p->role == AUTH_ROLE_ADMIN && !p->has_campaign_id;
+    json_t *ex = find_executor(body, SHELL_SEARCH_DEPTH, has_run_as);
+    if (ex && !unbound_admin) {
+        reply_errorf(resp, -EPERM,
+                     "executor.run_as: only an admin token bound to no tenant may "
+                     "choose the user a job runs as");
+        return -EPERM;
+    }
+    const char *user = json_string_value(json_object_get(ex, "run_as"));
+    char reason[256];
+    if (user && exec_run_as_check(user, reason, sizeof(reason)) < 0) {
+        reply_errorf(resp, -EINVAL, "executor.run_as: %s", reason);
+        return -EINVAL;
+    }
+    if (before && !unbound_admin && call->mutates && find_executor(before, 2, has_run_as)) {
+        reply_errorf(resp, -EPERM,
+                     "job runs as a user an admin chose (executor.run_as): only an admin token "
+                     "bound to no tenant may change it");
+        return -EPERM;
+    }
+    return 0;
 }
 
 /* The job id BODY names: job_id, or job.id. */
@@ -274,9 +321,11 @@ int api_call_begin(struct daemon *d, struct api_call *call, json_t *body,
                      id);
         return -EPERM;
     }
-    if (p->has_campaign_id && check_tenant(call, &policy, body, resp) < 0) {
+    int r;
+    if ((r = check_run_as(call, body, policy.triggers ? NULL : before, resp)) < 0 ||
+        (p->has_campaign_id && (r = check_tenant(call, &policy, body, resp)) < 0)) {
         json_decref(before);
-        return -EPERM;
+        return r;
     }
     call->before = before;
     call->target = g_strdup(id);

@@ -6,6 +6,31 @@
  * GString until max_body; past it the rest is discarded and the request is
  * marked too large), then once with no data left, when we answer.  The request
  * is freed by the completion callback, whatever happened to the connection.
+ *
+ * Accepting never stops for good.  MHD takes its listening socket out of its
+ * epoll set when it reaches its connection limit (or accept() fails with
+ * EMFILE), and puts it back only at the START of a later MHD_run(), before it
+ * waits; the connections that free a slot are cleaned up at the END of a run.
+ * With nothing else to wake the loop (no connection left, so no timeout), that
+ * later run never came: the daemon stopped accepting until a restart, its
+ * listen queue full (or until an idle timeout woke it, when a connection was
+ * left).  So whenever a run closed connections, run_mhd() runs MHD once more
+ * on the next loop iteration (kick()).
+ *
+ * The connection cap, and one client's share of it.  MHD's own limit is the
+ * cap plus EVICT_HEADROOM; the cap itself is ours (enforce_cap()), applied
+ * after each run of MHD, once the connections that ended in that run are gone
+ * (MHD accepts before it reads, so deciding at accept time would count
+ * connections already closed by their clients).  Over the cap, the oldest idle
+ * connection of the client (IP address) holding the most connections beyond
+ * its share is closed to make room; when no client is beyond its share, the
+ * newest connection is refused (closed before it sent anything: the client
+ * sees the server close, and may retry).  The share
+ * is max(1, cap / CLIENT_SHARE_DIVISOR).  Idle means no request in progress: an
+ * accepted connection that has not sent a complete request yet, or a
+ * keep-alive between requests; streams (SSE) and upgraded WebSockets are
+ * never idle.  Closing one is shutdown(2) of its socket: MHD sees the end of
+ * the stream on its next run and closes it as if the client had.
  */
 #include "api/http_server.h"
 
@@ -19,11 +44,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #define DEFAULT_MAX_BODY        (1024 * 1024)
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_IDLE_TIMEOUT_S  30
 #define DEFAULT_HEADER_MEMORY   (32 * 1024)
+/* A client may hold cap / CLIENT_SHARE_DIVISOR connections (at least 1)
+ * before its idle ones are closed for others at the cap. */
+#define CLIENT_SHARE_DIVISOR 8
+/* Connections closed for room but not yet gone that MHD still counts. */
+#define EVICT_HEADROOM 16
 
 struct http_server {
     uv_loop_t *loop;
@@ -39,6 +71,33 @@ struct http_server {
     void *ctx;
     size_t max_body;
     int port;
+    unsigned max_connections; /* the cap */
+    unsigned share;           /* one client's share of it */
+    unsigned live;            /* connections open and not being closed by us */
+    unsigned evicting;        /* shut down by us, not yet closed by MHD */
+    unsigned closed_in_run;   /* connections MHD closed during the current MHD_run() */
+    GHashTable *clients;      /* IPv4 address -> struct http_client */
+    GQueue fresh;             /* struct http_conn * accepted in the current run, in order */
+};
+
+/* One client (IP address) and its connections. */
+struct http_client {
+    uint32_t addr;
+    unsigned count; /* its connections, idle or not, not being closed */
+    unsigned refs;  /* struct http_conn pointing here, being closed or not */
+    GQueue idle;    /* struct http_conn *, oldest first */
+};
+
+/* One connection, MHD's socket context. */
+struct http_conn {
+    struct http_client *client;
+    struct MHD_Connection *conn;
+    GList idle_link; /* in client->idle while idle */
+    bool idle;
+    bool long_lived; /* a stream or an upgraded socket: never idle again */
+    bool evicted;
+    GList fresh_link; /* in server->fresh while accepted in the current run */
+    bool fresh;
 };
 
 struct http_request {
@@ -98,6 +157,150 @@ const char *http_request_query(const struct http_request *req, const char *name)
 
 static void kick(struct http_server *server);
 static void free_tables(struct http_server *server);
+
+/* ---- connections and their clients --------------------------------------- */
+
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void fresh_forget(struct http_server *server, struct http_conn *c)
+{
+    if (c->fresh)
+        g_queue_unlink(&server->fresh, &c->fresh_link);
+    c->fresh = false;
+}
+
+static void conn_set_idle(struct http_conn *c, bool idle)
+{
+    if (!c || c->evicted || c->idle == idle || (idle && c->long_lived))
+        return;
+    c->idle = idle;
+    if (idle)
+        g_queue_push_tail_link(&c->client->idle, &c->idle_link);
+    else
+        g_queue_unlink(&c->client->idle, &c->idle_link);
+}
+
+/* A stream or an upgraded socket: busy for as long as it lasts. */
+static void conn_set_long_lived(struct MHD_Connection *conn)
+{
+    struct http_conn *c = conn_of(conn);
+    if (!c)
+        return;
+    conn_set_idle(c, false);
+    c->long_lived = true;
+}
+
+static uint32_t client_addr(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr_in *sin = info ? (const struct sockaddr_in *)info->client_addr : NULL;
+    return sin && sin->sin_family == AF_INET ? sin->sin_addr.s_addr : 0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *server = cls;
+    struct http_conn *c = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        uint32_t addr = client_addr(conn);
+        struct http_client *client = g_hash_table_lookup(server->clients, GUINT_TO_POINTER(addr));
+        if (!client) {
+            client = g_new0(struct http_client, 1);
+            client->addr = addr;
+            g_hash_table_insert(server->clients, GUINT_TO_POINTER(addr), client);
+        }
+        c = g_new0(struct http_conn, 1);
+        *c = (struct http_conn){.client = client,
+                                .conn = conn,
+                                .idle_link = {.data = c},
+                                .fresh_link = {.data = c},
+                                .fresh = true};
+        g_queue_push_tail_link(&server->fresh, &c->fresh_link);
+        client->count++;
+        client->refs++;
+        server->live++;
+        conn_set_idle(c, true);
+        *socket_context = c;
+        return;
+    }
+    if (!c)
+        return;
+    server->closed_in_run++;
+    fresh_forget(server, c);
+    if (c->evicted) {
+        server->evicting--;
+    } else {
+        conn_set_idle(c, false);
+        c->client->count--;
+        server->live--;
+    }
+    /* An evicted connection no longer counts for its client but points to it. */
+    if (--c->client->refs == 0)
+        g_hash_table_remove(server->clients, GUINT_TO_POINTER(c->client->addr));
+    g_free(c);
+    *socket_context = NULL;
+}
+
+/* The client holding the most connections beyond its share that has an idle
+ * one, or NULL. */
+static struct http_client *heaviest_client(struct http_server *server)
+{
+    struct http_client *heaviest = NULL;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, server->clients);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct http_client *client = value;
+        if (client->count > server->share && client->idle.length &&
+            (!heaviest || client->count > heaviest->count))
+            heaviest = client;
+    }
+    return heaviest;
+}
+
+/* Close idle connection C to make room. */
+static void evict(struct http_server *server, struct http_conn *c)
+{
+    conn_set_idle(c, false);
+    fresh_forget(server, c);
+    c->client->count--;
+    c->evicted = true;
+    server->live--;
+    server->evicting++;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info)
+        shutdown(info->connect_fd, SHUT_RDWR);
+}
+
+/* Bring the connections open back to the cap after a run of MHD, once the
+ * connections that ended in it are gone: the oldest idle connection of the
+ * heaviest client beyond its share, else the newest connection accepted in
+ * this run (refused: it has sent nothing yet).  Connections with a request in
+ * progress, streams and WebSockets stay, above the cap if need be (MHD's own
+ * limit, cap + EVICT_HEADROOM, then queues new ones in the listen backlog).
+ * Returns how many it closed. */
+static unsigned enforce_cap(struct http_server *server)
+{
+    unsigned closed = 0;
+    while (server->live > server->max_connections) {
+        struct http_client *heaviest = heaviest_client(server);
+        struct http_conn *c =
+            heaviest ? heaviest->idle.head->data : g_queue_peek_tail(&server->fresh);
+        if (!c || !c->idle)
+            break;
+        evict(server, c);
+        closed++;
+    }
+    return closed;
+}
 
 /* ---- upgrades ------------------------------------------------------------ */
 
@@ -197,6 +400,7 @@ static struct MHD_Response *stream_response(struct http_server *server, struct M
         return NULL;
     }
     g_hash_table_add(server->streams, stream);
+    conn_set_long_lived(conn);
     resp->stream->bind(resp->ctx, stream);
     /* A stream is quiet between events; its source sends keep-alives. */
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
@@ -210,6 +414,7 @@ static enum MHD_Result send_response(struct http_server *server, struct MHD_Conn
     if (resp->upgrade) {
         free(resp->body);
         r = upgrade_response(server, resp);
+        conn_set_long_lived(conn);
     } else if (resp->stream) {
         free(resp->body);
         r = stream_response(server, conn, resp);
@@ -261,6 +466,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_server *server = cls;
     struct http_request *req = *con_cls;
     if (!req) {
+        conn_set_idle(conn_of(conn), false);
         req = g_new0(struct http_request, 1);
         req->conn = conn;
         req->method = method;
@@ -295,10 +501,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)cls, (void)conn, (void)why;
+    (void)cls, (void)why;
     struct http_request *req = *con_cls;
     if (!req)
         return;
+    conn_set_idle(conn_of(conn), true); /* keep-alive: waiting for the next request */
     g_string_free(req->body, TRUE);
     g_free(req);
     *con_cls = NULL;
@@ -306,10 +513,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void arm_timer(struct http_server *server);
 
+/* Descriptors for CONNECTIONS plus what the rest of the daemon needs (the
+ * store, jobs' pipes, Redis, ...).  The soft limit is often 1,024 while the
+ * hard one is far higher: raise the soft one so the cap, not EMFILE, is
+ * what limits connections.  Never lowers it; failure is harmless (accepting
+ * then stops at EMFILE and resumes when a descriptor frees). */
+#define FD_RESERVE 256
+static void raise_fd_limit(unsigned connections)
+{
+    struct rlimit lim;
+    rlim_t want = (rlim_t)connections + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur >= want)
+        return;
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= want ? want : lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+}
+
 static void run_mhd(struct http_server *server)
 {
+    server->closed_in_run = 0;
     MHD_run(server->mhd);
-    arm_timer(server);
+    unsigned evicted = enforce_cap(server);
+    while (server->fresh.head)
+        fresh_forget(server, server->fresh.head->data);
+    /* MHD re-adds its listening socket only at the start of a run: see the
+     * top of this file. */
+    if (server->closed_in_run || evicted)
+        kick(server);
+    else
+        arm_timer(server);
 }
 
 static void on_poll(uv_poll_t *poll, int status, int events)
@@ -356,11 +588,16 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *config,
     server->pending = g_hash_table_new(NULL, NULL);
     server->upgraded = g_hash_table_new(NULL, NULL);
     server->streams = g_hash_table_new(NULL, NULL);
+    server->clients = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    server->max_connections =
+        config->max_connections ? config->max_connections : DEFAULT_MAX_CONNECTIONS;
+    server->share = MAX(1, server->max_connections / CLIENT_SHARE_DIVISOR);
+    raise_fd_limit(server->max_connections + EVICT_HEADROOM);
     server->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request,
         server, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(config->max_connections ? config->max_connections : DEFAULT_MAX_CONNECTIONS),
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        server->max_connections + EVICT_HEADROOM, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        server, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(config->idle_timeout_s ? config->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(config->header_memory ? config->header_memory : DEFAULT_HEADER_MEMORY),
@@ -392,6 +629,7 @@ int http_server_port(const struct http_server *server)
 
 static void free_tables(struct http_server *server)
 {
+    g_hash_table_destroy(server->clients);
     g_hash_table_destroy(server->pending);
     g_hash_table_destroy(server->upgraded);
     g_hash_table_destroy(server->streams);

@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "base/timefmt.h"
+#include "exec/exec.h"
 
 #define MAX_ID_LEN      128
 #define MAX_TEXT_LEN    4096
@@ -156,6 +157,25 @@ static int check_identity(struct job_doc *doc, int64_t now_ms, struct job_doc_er
     return 0;
 }
 
+#define USER_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+/* executor.env keys are POSIX names: "" or "A=B" could never be set, and
+ * would fail every run. */
+static int env_names(json_t *ex, struct job_doc_error *err)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(json_object_get(ex, "env"), key, value)
+    {
+        if (!exec_env_key_is_valid(key, strlen(key)))
+            return fail(err,
+                        "executor.env: key \"%s\" is not a valid name (letters, digits and _, "
+                        "not starting with a digit)",
+                        key);
+    }
+    return 0;
+}
+
 static int check_shell(json_t *ex, struct job_doc_error *err)
 {
     json_t *command = json_object_get(ex, "command");
@@ -173,9 +193,18 @@ static int check_shell(json_t *ex, struct job_doc_error *err)
         if (!json_is_string(arg))
             return fail(err, "executor.command[%zu]: must be a string", i);
     }
-    const char *cwd;
-    int r = opt_string(ex, "cwd", "executor.", MAX_TEXT_LEN, &cwd, err);
-    return r < 0 ? r : string_map(ex, "env", "executor.", err);
+    const char *cwd, *run_as;
+    int r;
+    if ((r = opt_string(ex, "cwd", "executor.", MAX_TEXT_LEN, &cwd, err)) < 0 ||
+        (r = string_map(ex, "env", "executor.", err)) < 0 || (r = env_names(ex, err)) < 0 ||
+        (r = opt_string(ex, "run_as", "executor.", 32, &run_as, err)) < 0)
+        return r;
+    /* Who may set it, and whether the daemon can honour it, is the API's
+     * check when a job is written (docs/security.md). */
+    if (run_as &&
+        (!*run_as || run_as[0] == '-' || strspn(run_as, USER_NAME_CHARS) != strlen(run_as)))
+        return fail(err, "executor.run_as: \"%s\" is not a user name", run_as);
+    return 0;
 }
 
 static int check_http(json_t *ex, struct job_doc_error *err)

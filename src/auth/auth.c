@@ -152,6 +152,17 @@ int auth_authenticate(struct store *store, const char *env_admin_token, const ch
     return ok ? 0 : -EACCES;
 }
 
+int auth_env_admin_token_check(const char *token, char *err, size_t err_size)
+{
+    if (!token || !*token || strlen(token) >= AUTH_ENV_TOKEN_MIN_LEN)
+        return 0;
+    snprintf(err, err_size,
+             "OVSCHED_ADMIN_TOKEN is %zu characters long; it must have at least %d (e.g. "
+             "`openssl rand -hex 32`), or be unset",
+             strlen(token), AUTH_ENV_TOKEN_MIN_LEN);
+    return -EINVAL;
+}
+
 static bool has_active_admin(const struct store_token_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {

@@ -75,6 +75,15 @@ bool auth_token_matches(const char *text, const unsigned char hash[STORE_TOKEN_H
 int auth_authenticate(struct store *store, const char *env_admin_token, const char *text,
                       struct auth_principal *ret, const char **ret_reason);
 
+/* The shortest OVSCHED_ADMIN_TOKEN the daemon accepts: a guessable admin
+ * token is worse than none (docs/security.md). */
+#define AUTH_ENV_TOKEN_MIN_LEN 32
+
+/* Whether TOKEN, the value of OVSCHED_ADMIN_TOKEN (NULL or empty: unset), may
+ * serve as an admin token: at least AUTH_ENV_TOKEN_MIN_LEN characters.
+ * Returns 0, or -EINVAL with a sentence naming the variable in ERR. */
+int auth_env_admin_token_check(const char *token, char *err, size_t err_size);
+
 /* At start: without ENV_ADMIN_TOKEN and without an active unbound admin token
  * in the store, make one, store its hash and write its text to
  * DATA_DIR/admin-token (mode 0600, replacing any old file).  Returns 0 with

@@ -206,7 +206,9 @@ static void groups_save(struct daemon *d)
         g_string_append_printf(text, "%d %llu\n", (int)g->pgid, g->start_ticks);
     }
     GError *error = NULL;
-    if (!g_file_set_contents(d->groups_path, text->str, (gssize)text->len, &error)) {
+    /* 0600 whatever the umask: pids of running jobs are nobody else's business. */
+    if (!g_file_set_contents_full(d->groups_path, text->str, (gssize)text->len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error)) {
         log_line("error", "cannot write %s: %s", d->groups_path, error->message);
         g_error_free(error);
     }
@@ -343,8 +345,8 @@ static char **pair_vector(json_t *object, const char *sep)
     return out;
 }
 
-static int start_shell(struct daemon *d, json_t *ex, struct task_ctx *tc, struct exec_task **task,
-                       struct exec_error *err)
+static int start_shell(struct daemon *d, const struct sched_run *run, json_t *ex,
+                       struct task_ctx *tc, struct exec_task **task, struct exec_error *err)
 {
     json_t *command = json_object_get(ex, "command");
     char **argv = json_is_string(command) ? g_new0(char *, 2) : string_vector(command);
@@ -352,15 +354,24 @@ static int start_shell(struct daemon *d, json_t *ex, struct task_ctx *tc, struct
         argv[0] = g_strdup(json_string_value(command));
     json_t *env = json_object_get(ex, "env");
     char **envv = env ? pair_vector(env, "=") : NULL;
+    char **run_env = daemon_run_env(run);
+    int64_t campaign = 0;
+    sched_job_campaign(d->sched, run->job_id, &campaign);
+    char *data_dir = realpath(d->config.data_dir, NULL);
     struct exec_shell_spec spec = {
         .argv = (const char *const *)argv,
         .shell = json_is_string(command) || json_is_true(json_object_get(ex, "shell")),
         .env = (const char *const *)envv,
+        .run_env = (const char *const *)run_env,
         .cwd = json_string_value(json_object_get(ex, "cwd")),
+        .run_as = daemon_run_as_user(d, json_string_value(json_object_get(ex, "run_as")), campaign),
+        .hide_dir = data_dir,
     };
     int r = exec_shell_start(&d->loop, &spec, on_task_done, tc, task, err);
     g_strfreev(argv);
     g_strfreev(envv);
+    g_strfreev(run_env);
+    free(data_dir);
     return r;
 }
 
@@ -437,7 +448,7 @@ static int start_task(struct daemon *d, const struct sched_run *run, struct exec
         snprintf(err->reason, sizeof(err->reason), "the job was deleted");
         r = -ENOENT;
     } else if (strcmp(type, "shell") == 0) {
-        r = start_shell(d, ex, tc, &task, err);
+        r = start_shell(d, run, ex, tc, &task, err);
     } else if (strcmp(type, "http") == 0) {
         r = start_http(d, ex, tc, &task, err);
     } else {
@@ -1054,8 +1065,9 @@ static int bootstrap_admin_token(struct daemon *d, char *err, size_t err_size)
 
 static int daemon_init(struct daemon *d, char *err, size_t err_size)
 {
-    int r = lock_data_dir(d, err, err_size);
-    if (r < 0)
+    int r = auth_env_admin_token_check(d->config.admin_token, err, err_size);
+    if (r < 0 || (r = daemon_run_as_check(&d->config, err, err_size)) < 0 ||
+        (r = lock_data_dir(d, err, err_size)) < 0)
         return r;
     if (d->config.store) {
         char shown[512];
@@ -1115,7 +1127,9 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     events_set_authorizer(d->events, api_auth_events_authorizer, d);
     events_set_campaign_lookup(d->events, job_campaign, d);
     /* Bind first: a daemon that cannot serve must not start recovered runs. */
-    struct http_server_config hc = {.host = d->config.listen_host, .port = d->config.listen_port};
+    struct http_server_config hc = {.host = d->config.listen_host,
+                                    .port = d->config.listen_port,
+                                    .max_connections = d->config.max_connections};
     if ((r = http_server_start(&d->loop, &hc, on_http, d, &d->http, err, err_size)) < 0)
         return r;
     if ((r = bootstrap_admin_token(d, err, err_size)) < 0)
@@ -1231,20 +1245,24 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"redis-ingest-channel", required_argument, NULL, 'C'},
         {"log-format", required_argument, NULL, 'f'},
         {"jobs-dir", required_argument, NULL, 'j'},
+        {"max-connections", required_argument, NULL, 'c'},
+        {"run-as", required_argument, NULL, DAEMON_OPT_RUN_AS},
+        {"run-as-tenant", required_argument, NULL, DAEMON_OPT_RUN_AS_TENANT},
         {"store", required_argument, NULL, 'S'},
         EVENTS_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     struct daemon *d = g_new0(struct daemon, 1);
     d->lock_fd = -1;
-    d->config = (struct daemon_config){
-        "127.0.0.1", 8080, "./data", 0,   STOP_GRACE_DEFAULT_MS, getenv("OVSCHED_ADMIN_TOKEN"), {0},
-        NULL,        NULL, NULL,     NULL};
+    d->config = (struct daemon_config){.listen_host = "127.0.0.1",
+                                       .listen_port = 8080,
+                                       .data_dir = "./data",
+                                       .stop_grace_ms = STOP_GRACE_DEFAULT_MS,
+                                       .admin_token = getenv("OVSCHED_ADMIN_TOKEN")};
     char *listen_host = NULL, err[512] = "";
     enum log_format log_format;
     int c;
     optind = 1;
-    d->config.events.bench_trigger = getenv("OVSCHED_EVENTS_BENCH") != NULL;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == 'l' && parse_listen(optarg, &d->config) == 0) {
             listen_host = (char *)d->config.listen_host;
@@ -1262,6 +1280,11 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
             log_set_format(log_format);
         } else if (c == 'j') {
             d->jobs_dir_path = optarg;
+        } else if (c == 'c' && atoi(optarg) > 0) {
+            d->config.max_connections = (unsigned)atoi(optarg);
+        } else if ((c == DAEMON_OPT_RUN_AS || c == DAEMON_OPT_RUN_AS_TENANT) &&
+                   daemon_run_as_option(&d->config, c, optarg, err, sizeof(err)) == 0) {
+            continue;
         } else if (c == 'S' && parse_store(optarg, &d->config, err, sizeof(err)) == 0) {
             continue;
         } else if (c >= EVENTS_OPT_FIRST &&
@@ -1275,7 +1298,8 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
                     "[--store sqlite|postgres://USER@HOST:PORT/DB] "
                     "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text] " EVENTS_USAGE
                     "\n       [--nexus-url URL] [--redis-ingest redis://HOST:PORT] "
-                    "[--redis-ingest-channel NAME]\n");
+                    "[--redis-ingest-channel NAME]\n       [--max-connections N] "
+                    "[--run-as USER] [--run-as-tenant CAMPAIGN_ID=USER]...\n");
             g_free(d);
             return 2;
         }

@@ -29,6 +29,10 @@
 #include "store/store.h"
 #include "tz/tz.h"
 
+#define DAEMON_MAX_TENANT_USERS  64
+#define DAEMON_OPT_RUN_AS        0x5200 /* getopt_long values of --run-as, */
+#define DAEMON_OPT_RUN_AS_TENANT 0x5201 /* --run-as-tenant */
+
 struct daemon_config {
     const char *listen_host; /* "127.0.0.1" */
     int listen_port;         /* 0: ephemeral */
@@ -41,6 +45,12 @@ struct daemon_config {
     const char *nexus_url;        /* --nexus-url: patterns are also registered there; NULL: none */
     const char *redis_ingest_url; /* --redis-ingest: trigger_on events from Redis; NULL: --redis */
     const char *redis_ingest_channel; /* --redis-ingest-channel; NULL: "ovsched.ingest" */
+    /* Shell attempts' user (daemon_run_as.c): --run-as USER, the default, and
+     * --run-as-tenant ID=USER (the arguments as given); NULL/0: none. */
+    const char *run_as;
+    const char *tenant_run_as[DAEMON_MAX_TENANT_USERS];
+    size_t tenant_run_as_count;
+    unsigned max_connections; /* --max-connections; 0: the HTTP server's default */
     const char *store; /* --store: a PostgreSQL connection string; NULL: SQLite in data_dir */
 };
 
@@ -112,5 +122,20 @@ void daemon_finish_stop(struct daemon *d);
 /* `ovsched serve [--listen HOST:PORT] [--data DIR] [--store URL] [--max-in-flight N]
  * [--jobs-dir DIR]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);
+
+/* ---- run_as (daemon_run_as.c) ---- */
+
+/* Apply --run-as (OPT == DAEMON_OPT_RUN_AS) or --run-as-tenant ARG to CONFIG.
+ * Returns 0, or -EINVAL with a sentence in ERR. */
+int daemon_run_as_option(struct daemon_config *config, int opt, const char *arg, char *err,
+                         size_t err_size);
+/* Whether this process can run attempts as every user CONFIG names.  Returns
+ * 0, or -EINVAL with a sentence naming the flag in ERR. */
+int daemon_run_as_check(const struct daemon_config *config, char *err, size_t err_size);
+/* The user a shell attempt runs as: JOB_RUN_AS (the job's executor.run_as,
+ * may be NULL), else the tenant's, else --run-as; NULL: the daemon's own. */
+const char *daemon_run_as_user(const struct daemon *d, const char *job_run_as, int64_t campaign_id);
+/* OVSCHED_JOB_ID, OVSCHED_RUN_ID, OVSCHED_ATTEMPT of RUN (g_strfreev). */
+char **daemon_run_env(const struct sched_run *run);
 
 #endif

@@ -36,7 +36,6 @@
 #define REPLAY_CHUNK    256
 #define PRUNE_PERIOD_MS 10000
 #define TICK_MS         1000
-#define BENCH_MAX_COUNT 100000
 
 static const char *const type_names[EVENTS_TYPE_COUNT] = {
     [EVENTS_JOB_CREATED] = "scheduler.job_created",
@@ -886,47 +885,10 @@ static void reply(struct http_response *resp, int status, const char *code, cons
     resp->body_len = strlen(text);
 }
 
-/* POST /v1/events/_bench {"count": N, "jobs": M}: N job_updated events over
- * jobs bench-0 .. bench-(M-1), in one batch.  Only with bench_trigger. */
-static void bench_trigger(struct events *ev, const struct http_request *req,
-                          struct http_response *resp)
-{
-    size_t len;
-    const char *text = http_request_body(req, &len);
-    json_t *body = json_loadb(text, len, 0, NULL);
-    json_int_t count = json_integer_value(json_object_get(body, "count"));
-    json_int_t jobs = json_integer_value(json_object_get(body, "jobs"));
-    json_decref(body);
-    if (count < 1 || count > BENCH_MAX_COUNT || jobs < 1) {
-        reply(resp, 400, "invalid_argument", "count: 1-100000 and jobs: >= 1 required");
-        return;
-    }
-    bool batch = store_begin(ev->store, NULL) == 0;
-    for (json_int_t i = 0; i < count; i++) {
-        char id[32];
-        /* By seq, so the jobs take turns across requests too. */
-        snprintf(id, sizeof(id), "bench-%lld", (long long)(ev->next_seq % jobs));
-        struct change c = {.type = EVENTS_JOB_UPDATED, .job_id = id, .status = "ACTIVE"};
-        emit(ev, &c);
-    }
-    if (batch)
-        store_commit(ev->store, NULL);
-    char msg[64];
-    snprintf(msg, sizeof(msg), "{\"emitted\":%lld}", (long long)count);
-    resp->status = 200;
-    resp->body = g_strdup(msg);
-    resp->body_len = strlen(msg);
-}
-
 bool events_http(struct events *ev, const struct http_request *req, struct http_response *resp)
 {
     const char *path = http_request_path(req), *method = http_request_method(req);
     bool ws = strcmp(path, "/v1/events/ws") == 0, sse = strcmp(path, "/v1/events") == 0;
-    if (ev && ev->config.bench_trigger && strcmp(path, "/v1/events/_bench") == 0 &&
-        strcmp(method, "POST") == 0) {
-        bench_trigger(ev, req, resp);
-        return true;
-    }
     if (!ev || (!ws && !sse))
         return false;
     if (strcmp(method, "GET") != 0) {

@@ -78,7 +78,6 @@ struct events_config {
     unsigned client_queue;     /* events a subscriber may lag behind; 0: default */
     const char *redis_url;     /* "redis://host:port"; NULL: no Redis */
     const char *redis_channel; /* NULL: "ovsched.events" */
-    bool bench_trigger;        /* POST /v1/events/_bench (make bench only) */
     int64_t ping_ms;           /* WebSocket ping interval; 0: 20 s.  Silent 3 intervals: dropped */
 };
 
@@ -164,8 +163,8 @@ void events_decision(struct events *events, const char *job_id, const char *kind
 
 /* ---- delivery -------------------------------------------------------------- */
 
-/* Answer the event routes (GET /v1/events, GET /v1/events/ws, and the bench
- * trigger when enabled).  Returns false, leaving RESP alone, for other paths. */
+/* Answer the event routes (GET /v1/events, GET /v1/events/ws).  Returns
+ * false, leaving RESP alone, for other paths. */
 bool events_http(struct events *events, const struct http_request *req, struct http_response *resp);
 
 /* The last seq published (0: none yet). */

@@ -108,12 +108,26 @@ struct exec_shell_spec {
      * ($0 is "sh"). */
     const char *const *argv;
     bool shell;
-    /* NULL: inherit the daemon's environment.  Otherwise NULL-terminated
-     * entries applied on top of the inherited environment: "K=V" sets or
-     * overrides K, a bare "K" removes it.  PATH lookup uses the result. */
+    /* The daemon's environment is never inherited (it may hold
+     * OVSCHED_ADMIN_TOKEN).  The attempt gets PATH, LANG and TZ from the
+     * daemon (PATH defaulted when unset) and HOME (RUN_AS's home, else the
+     * daemon's), then ENV, then RUN_ENV.  Both are NULL or NULL-terminated
+     * entries: "K=V" sets or overrides K, a bare "K" removes it.  ENV is the
+     * job's; RUN_ENV the daemon's run variables (OVSCHED_JOB_ID=...), which
+     * the job cannot override.  PATH lookup uses the result. */
     const char *const *env;
+    const char *const *run_env;
     const char *cwd;   /* NULL: the daemon's working directory */
     size_t output_cap; /* 0: EXEC_OUTPUT_CAP_DEFAULT; the tail is kept */
+    /* NULL: the daemon's own user.  Otherwise a user name: the attempt runs
+     * with its uid, gid, supplementary groups and HOME, through the launcher
+     * (exec_launch_main()); the daemon must be root or hold CAP_SETUID and
+     * CAP_SETGID (exec_run_as_check()). */
+    const char *run_as;
+    /* With RUN_AS: a folder the attempt must not see (the data folder),
+     * covered by an empty tmpfs in the attempt's own mount namespace when the
+     * daemon may make one (root); NULL: none. */
+    const char *hide_dir;
 };
 
 /* Start SPEC on LOOP; CB(task, result, CTX) reports the end.  stdin is /dev/null;
@@ -124,6 +138,24 @@ struct exec_shell_spec {
  * failure, memory is released once the loop runs again (handles must close). */
 int exec_shell_start(uv_loop_t *loop, const struct exec_shell_spec *spec, exec_done_cb cb,
                      void *ctx, struct exec_task **ret_task, struct exec_error *reterr);
+
+/* Whether KEY (LEN bytes) is a POSIX environment name: [A-Za-z_][A-Za-z0-9_]*. */
+bool exec_env_key_is_valid(const char *key, size_t len);
+
+/* Whether this process may run attempts as another user: root, or
+ * CAP_SETUID and CAP_SETGID in its effective set. */
+bool exec_can_switch_user(void);
+
+/* Whether an attempt can run as user NAME here: the user exists, and is this
+ * process's own or exec_can_switch_user().  Returns 0, or -EINVAL / -EPERM
+ * with a sentence in ERR ("no user 'bob' on the daemon's machine"). */
+int exec_run_as_check(const char *name, char *err, size_t err_size);
+
+/* `ovsched exec-launch [--user NAME] [--hide DIR] -- PROGRAM [ARGS...]`: the
+ * helper the daemon starts an attempt with run_as through (exec_launch.c says
+ * what it does, docs/security.md why).  Returns the exit status when it could
+ * not exec PROGRAM: 126 (a step failed, said on stderr) or 127 (not found). */
+int exec_launch_main(int argc, char **argv);
 
 /* ---- http ----------------------------------------------------------------- */
 

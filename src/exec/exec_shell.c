@@ -347,49 +347,6 @@ pid_t exec_shell_task_pid(const struct exec_task *base)
 
 /* ---- start ---------------------------------------------------------------- */
 
-static size_t env_key_len(const char *entry)
-{
-    const char *eq = strchr(entry, '=');
-    return eq ? (size_t)(eq - entry) : strlen(entry);
-}
-
-static bool env_same_key(const char *a, const char *b)
-{
-    size_t n = env_key_len(a);
-    return n == env_key_len(b) && memcmp(a, b, n) == 0;
-}
-
-/* The inherited environment with OVERRIDES applied, last one winning.  The
- * array is ours; its strings are borrowed (uv_spawn copies them in the child). */
-static int env_build(const char *const *overrides, char ***ret_env)
-{
-    size_t n_env = 0, n_over = 0, n = 0;
-    while (environ && environ[n_env])
-        n_env++;
-    while (overrides[n_over])
-        n_over++;
-    char **env = calloc(n_env + n_over + 1, sizeof(*env));
-    if (!env)
-        return -ENOMEM;
-    for (size_t i = 0; i < n_env; i++) {
-        bool overridden = false;
-        for (size_t j = 0; j < n_over && !overridden; j++)
-            overridden = env_same_key(environ[i], overrides[j]);
-        if (!overridden)
-            env[n++] = environ[i];
-    }
-    for (size_t j = 0; j < n_over; j++) {
-        bool later = false;
-        for (size_t k = j + 1; k < n_over && !later; k++)
-            later = env_same_key(overrides[j], overrides[k]);
-        if (!later && strchr(overrides[j], '='))
-            env[n++] = (char *)overrides[j];
-    }
-    env[n] = NULL;
-    *ret_env = env;
-    return 0;
-}
-
 static int args_build(const struct exec_shell_spec *spec, char ***ret_args)
 {
     size_t argc = 0;
@@ -424,15 +381,16 @@ int exec_shell_start(uv_loop_t *loop, const struct exec_shell_spec *spec, exec_d
                      void *ctx, struct exec_task **ret_task, struct exec_error *reterr)
 {
     struct shell_task *task = NULL;
-    char **args = NULL, **env = NULL;
+    char **args = NULL;
+    struct exec_attempt attempt = {0};
     uv_file fds[2] = {-1, -1};
     int r;
 
     if (!spec || !spec->argv || !spec->argv[0] || !cb)
         return exec_error_set(reterr, -EINVAL, "the command is empty");
     for (size_t i = 0; spec->env && spec->env[i]; i++)
-        if (env_key_len(spec->env[i]) == 0)
-            return exec_error_set(reterr, -EINVAL, "environment entry \"%s\" has no name",
+        if (!exec_env_key_is_valid(spec->env[i], strcspn(spec->env[i], "=")))
+            return exec_error_set(reterr, -EINVAL, "environment entry \"%s\" has no valid name",
                                   spec->env[i]);
 
     task = calloc(1, sizeof(*task));
@@ -443,8 +401,12 @@ int exec_shell_start(uv_loop_t *loop, const struct exec_shell_spec *spec, exec_d
     task->out.cap = spec->output_cap ? spec->output_cap : EXEC_OUTPUT_CAP_DEFAULT;
     if (spec->shell && (r = args_build(spec, &args)) < 0)
         goto fail;
-    if (spec->env && (r = env_build(spec->env, &env)) < 0)
-        goto fail;
+    if ((r = exec_attempt_prepare(spec, spec->shell ? "/bin/sh" : spec->argv[0],
+                                  spec->shell ? args : (char **)spec->argv, &attempt, reterr)) <
+        0) {
+        free(task);
+        goto out;
+    }
     /* Both ends blocking: the child's writes must block, never fail with EAGAIN;
      * uv_pipe_open() makes our read end non-blocking. */
     if ((r = uv_pipe(fds, 0, 0)) < 0)
@@ -469,9 +431,9 @@ int exec_shell_start(uv_loop_t *loop, const struct exec_shell_spec *spec, exec_d
     };
     uv_process_options_t options = {
         .exit_cb = process_exited,
-        .file = spec->shell ? "/bin/sh" : spec->argv[0],
-        .args = spec->shell ? args : (char **)spec->argv,
-        .env = env,
+        .file = attempt.file,
+        .args = attempt.args,
+        .env = attempt.env,
         .cwd = spec->cwd,
         .flags = UV_PROCESS_DETACHED,
         .stdio_count = 3,
@@ -506,6 +468,6 @@ fail:
     free(task);
 out:
     free(args);
-    free(env);
+    exec_attempt_release(&attempt);
     return r;
 }

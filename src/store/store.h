@@ -65,7 +65,8 @@ struct store_error {
 
 /* Open (and create or migrate) the SQLite store in DATA_DIR: the folder is
  * created (mode 0700, parents too) if missing, the database is
- * DATA_DIR/ovsched.db.
+ * DATA_DIR/ovsched.db, it and its -wal and -shm files mode 0600 whatever the
+ * umask (an existing file is changed to 0600).
  *
  * Set-up: WAL journal, synchronous=NORMAL, foreign keys on, a lock timeout
  * (5 s, see store_set_lock_timeout()), then the schema migrations this build

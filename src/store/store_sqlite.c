@@ -45,6 +45,7 @@
  * steps applied.  All missing steps run in one transaction at open.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "store/internal.h"
 
@@ -697,6 +699,28 @@ static int make_dirs(const char *path)
     return S_ISDIR(info.st_mode) ? 0 : -ENOTDIR;
 }
 
+/* The database holds every tenant's jobs and the token hashes: owner only,
+ * whatever the umask and whatever an older version left.  SQLite creates the
+ * -wal and -shm files with the mode of the database file, so making that file
+ * 0600 before SQLite opens it covers them too; existing ones are fixed here.
+ * Returns 0 or a negative errno. */
+static int db_files_restrict(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -errno;
+    int r = fchmod(fd, 0600) < 0 ? -errno : 0;
+    close(fd);
+    for (const char *const *suffix = (const char *const[]){"-wal", "-shm", NULL}; r == 0 && *suffix;
+         suffix++) {
+        char side[PATH_MAX];
+        snprintf(side, sizeof(side), "%s%s", path, *suffix);
+        if (chmod(side, 0600) < 0 && errno != ENOENT)
+            r = -errno;
+    }
+    return r;
+}
+
 /* Run the SQL of PRAGMA or migration TEXT.  Returns SQLITE_OK or the failure. */
 static int exec_sql(sqlite3 *db, const char *text)
 {
@@ -818,6 +842,11 @@ int store_open_sqlite(const char *data_dir, struct store **ret_store, char *err,
         r = -ENOTSUP;
         set_err(err, err_size, "SQLite %s is too old: the store needs 3.35 or later",
                 sqlite3_libversion());
+        goto out;
+    }
+    if ((r = db_files_restrict(path)) < 0) {
+        if (err && err_size > 0)
+            snprintf(err, err_size, "cannot create %s with mode 0600: %s", path, strerror(-r));
         goto out;
     }
     rc = sqlite3_open_v2(path, &s->db,

@@ -18,7 +18,7 @@ mkdirSync(artifacts, { recursive: true });
 
 export async function startDaemon(bin, extraEnv = {}) {
   const data = mkdtempSync(join(tmpdir(), 'ovsched-ui-'));
-  const token = randomBytes(18).toString('base64url');
+  const token = randomBytes(24).toString('base64url');
   const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data], {
     env: { ...process.env, OVSCHED_ADMIN_TOKEN: token, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -32,6 +32,7 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RPC = "/scheduler.v1.SchedulerService/"
 failures = 0
+T32 = "t" * 32  # the shortest OVSCHED_ADMIN_TOKEN accepted
 NONE = object()  # no Authorization header at all
 
 
@@ -166,23 +167,23 @@ def test_bootstrap(tmp):
 
 def test_env_token(tmp):
     data = os.path.join(tmp, "env")
-    d = Daemon(data, {"OVSCHED_ADMIN_TOKEN": "env-s3cret-value"})
+    d = Daemon(data, {"OVSCHED_ADMIN_TOKEN": "env-s3cret-value-0123456789abcdef"})
     try:
         check("with OVSCHED_ADMIN_TOKEN no token file is written",
               not os.path.exists(os.path.join(data, "admin-token")), os.listdir(data))
         status, body = d.call("CreateJob", {"job": {"id": "e", "executor": {
-            "type": "shell", "command": ["true"]}}}, token="env-s3cret-value")
+            "type": "shell", "command": ["true"]}}}, token="env-s3cret-value-0123456789abcdef")
         check("OVSCHED_ADMIN_TOKEN is an admin token (creates a shell job)", status == 200, body)
-        status, body = d.call("ListJobs", {}, token="env-s3cret-valuX")
+        status, body = d.call("ListJobs", {}, token="env-s3cret-value-0123456789abcdeX")
         check("a near miss of OVSCHED_ADMIN_TOKEN is 401", status == 401, body)
-        status, body = d.call("RevokeToken", {"token_id": "env-admin"}, token="env-s3cret-value")
+        status, body = d.call("RevokeToken", {"token_id": "env-admin"}, token="env-s3cret-value-0123456789abcdef")
         check("OVSCHED_ADMIN_TOKEN cannot be revoked through the API", status == 400, body)
     finally:
         d.stop()
     leaked = []
     for name in os.listdir(data):
         with open(os.path.join(data, name), "rb") as f:
-            if b"env-s3cret-value" in f.read():
+            if b"env-s3cret-value-0123456789abcdef" in f.read():
                 leaked.append(name)
     check("OVSCHED_ADMIN_TOKEN is stored nowhere in the data folder", not leaked, leaked)
 
@@ -662,7 +663,7 @@ def test_logs(w, tmp):
     leaked = [s for s in w.secrets if s in w.d.stderr() or s.split("_", 2)[2] in w.d.stderr()]
     check("no token secret appears in the logs", not leaked, leaked)
     data = os.path.join(tmp, "textlog")
-    d = Daemon(data, {"OVSCHED_ADMIN_TOKEN": "t"}, ["--log-format", "text"])
+    d = Daemon(data, {"OVSCHED_ADMIN_TOKEN": T32}, ["--log-format", "text"])
     d.stop()
     text = [l for l in d.stderr().splitlines() if l.strip()]
     check("--log-format text writes time=... level=... lines",
@@ -680,8 +681,8 @@ def test_jobs_dir_audit(tmp):
     path = os.path.join(jobs, "folder-job.json")
     with open(path, "w") as f:
         json.dump({"job": {"metadata": {"scheduling": {"cron": "0 1 * * *"}}}}, f)
-    d = Daemon(os.path.join(tmp, "jobsdir"), {"OVSCHED_ADMIN_TOKEN": "t"}, ["--jobs-dir", jobs])
-    d.token = "t"
+    d = Daemon(os.path.join(tmp, "jobsdir"), {"OVSCHED_ADMIN_TOKEN": T32}, ["--jobs-dir", jobs])
+    d.token = T32
     try:
         def entries():
             status, body = d.call("ListAuditLog", {"actor": "jobs-dir"})
@@ -707,7 +708,7 @@ def test_notify(tmp):
     sock.bind(path)
     sock.settimeout(10)
     d = Daemon(os.path.join(tmp, "notify"), {"NOTIFY_SOCKET": path,
-                                             "OVSCHED_ADMIN_TOKEN": "t"})
+                                             "OVSCHED_ADMIN_TOKEN": T32})
     try:
         try:
             msg = sock.recv(4096).decode()

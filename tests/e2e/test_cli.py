@@ -32,7 +32,7 @@ RPC = "/scheduler.v1.SchedulerService/"
 # Every daemon here runs with an admin token and every call sends it: the
 # daemon on main accepts that as it is, and so will one with the auth branch
 # (which makes a token up when none is given).
-TOKEN = "cli-test-admin-token"
+TOKEN = "cli-test-admin-token-0123456789abcdef"
 failures = 0
 
 
@@ -265,15 +265,15 @@ def test_job_commands(d):
 
 
 def test_token(tmp):
-    d = Daemon(os.path.join(tmp, "auth"), env={"OVSCHED_ADMIN_TOKEN": "s3cret"})
+    d = Daemon(os.path.join(tmp, "auth"), env={"OVSCHED_ADMIN_TOKEN": "s3cret-0123456789abcdef0123456789"})
     try:
         rc, out, err = cli("job", "list", server=d.base, env={"OVSCHED_TOKEN": ""})
         check("no token: exit 6", rc == 6 and "unauthenticated" in err, (rc, err))
         rc, out, err = cli("job", "list", "--token", "wrong", server=d.base)
         check("a wrong token: exit 6", rc == 6, (rc, err))
-        rc, out, err = cli("job", "list", "--token", "s3cret", server=d.base)
+        rc, out, err = cli("job", "list", "--token", "s3cret-0123456789abcdef0123456789", server=d.base)
         check("--token is sent as a bearer token", rc == 0, (rc, err))
-        rc, out, err = cli("job", "list", server=d.base, env={"OVSCHED_TOKEN": "s3cret"})
+        rc, out, err = cli("job", "list", server=d.base, env={"OVSCHED_TOKEN": "s3cret-0123456789abcdef0123456789"})
         check("OVSCHED_TOKEN is used", rc == 0, (rc, err))
     finally:
         d.stop()

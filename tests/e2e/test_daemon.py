@@ -30,7 +30,7 @@ import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder get
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
 # Auth is mandatory (docs/security.md): every daemon here gets an admin token.
-ADMIN_TOKEN = "e2e-admin-token"
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef0123"
 DEFAULT = object()  # call(): send the daemon's admin token
 failures = 0
 
@@ -325,14 +325,14 @@ def test_retries(d):
 
 
 def test_auth(tmp):
-    d = Daemon(os.path.join(tmp, "auth"), {"OVSCHED_ADMIN_TOKEN": "s3cret"})
+    d = Daemon(os.path.join(tmp, "auth"), {"OVSCHED_ADMIN_TOKEN": "s3cret-0123456789abcdef0123456789"})
     try:
         status, body = d.call("ListJobs", {}, token=None)
         check("without the admin token: 401", status == 401
               and body.get("code") == "unauthenticated", body)
         status, body = d.call("ListJobs", {}, token="wrong")
         check("a wrong token: 401", status == 401, body)
-        status, body = d.call("ListJobs", {}, token="s3cret")
+        status, body = d.call("ListJobs", {}, token="s3cret-0123456789abcdef0123456789")
         check("OVSCHED_ADMIN_TOKEN is accepted as a bearer token", status == 200, body)
     finally:
         d.stop()

@@ -31,7 +31,7 @@ import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder get
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
 # Auth is mandatory (docs/security.md): every daemon here gets an admin token.
-ADMIN_TOKEN = "e2e-patterns-admin"
+ADMIN_TOKEN = "e2e-patterns-admin-0123456789abcdef"
 FINAL = {"COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED", "INTERRUPTED",
          "UPSTREAM_FAILED"}
 failures = 0

@@ -207,6 +207,27 @@ static bool file_contains(const char *path, const char *needle)
     return found;
 }
 
+/* OVSCHED_ADMIN_TOKEN: unset or empty is no token; set, it has 32 characters
+ * or more, and a refusal names the variable but never echoes the value. */
+static void test_env_admin_token_length(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    assert_int_equal(auth_env_admin_token_check(NULL, err, sizeof(err)), 0);
+    assert_int_equal(auth_env_admin_token_check("", err, sizeof(err)), 0);
+    assert_int_equal(
+        auth_env_admin_token_check("0123456789abcdef0123456789abcdef", err, sizeof(err)), 0);
+    static const char *const short_ones[] = {"a", "s3cret", "0123456789abcdef0123456789abcde"};
+    for (size_t i = 0; i < sizeof(short_ones) / sizeof(short_ones[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(auth_env_admin_token_check(short_ones[i], err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "OVSCHED_ADMIN_TOKEN"));
+        assert_non_null(strstr(err, "at least 32"));
+        if (strlen(short_ones[i]) > 4)
+            assert_null(strstr(err, short_ones[i]));
+    }
+}
+
 static void test_bootstrap(void **state)
 {
     struct fixture *fx = *state;
@@ -272,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_token_format),
         cmocka_unit_test(test_hash_verify),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_env_admin_token_length),
         cmocka_unit_test_setup_teardown(test_authenticate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_with_env, setup, teardown),

@@ -173,7 +173,8 @@ struct shell_case {
     const char *name;
     const char *argv[6];
     bool shell;
-    const char *env[5]; /* used when env[0] is set */
+    const char *env[5];     /* used when env[0] is set */
+    const char *run_env[2]; /* used when run_env[0] is set */
     const char *cwd;
     size_t cap;
     enum exec_outcome outcome;
@@ -196,23 +197,37 @@ static const struct shell_case shell_cases[] = {
      {"echo", "*", "$HOME"},
      .outcome = EXEC_SUCCEEDED,
      .output = "* $HOME\n"},
-    {"a shell expands inherited variables",
-     {"echo $OVSCHED_TEST_HOME/x"},
+    {"the daemon's environment is not inherited",
+     {"echo ${OVSCHED_TEST_HOME-unset}/${OVSCHED_TEST_KEEP-unset}"},
      .shell = true,
      .outcome = EXEC_SUCCEEDED,
-     .output = "/home/ovsched/x\n"},
+     .output = "unset/unset\n"},
+    {"only PATH, HOME, LANG and TZ come from the daemon",
+     {"env | grep -v -e '^PWD=' -e '^SHLVL=' -e '^_=' | cut -d= -f1 | sort | tr '\\n' ' '"},
+     .shell = true,
+     .outcome = EXEC_SUCCEEDED,
+     .output = "HOME LANG PATH TZ "},
+    {"run variables come last: the job cannot override them",
+     {"echo \"$OVSCHED_RUN_ID|$MINE\""},
+     .shell = true,
+     .env = {"OVSCHED_RUN_ID=forged", "MINE=1"},
+     .run_env = {"OVSCHED_RUN_ID=42"},
+     .outcome = EXEC_SUCCEEDED,
+     .output = "42|1\n"},
     {"a shell gets argv[1..] as $1..",
      {"echo \"$0:$1:$2\"", "a b", "c"},
      .shell = true,
      .outcome = EXEC_SUCCEEDED,
      .output = "sh:a b:c\n"},
-    {"env adds, overrides and removes; the rest is inherited",
+    {"env adds, overrides and removes; nothing else of the daemon's is inherited",
      {"sh", "-c",
       "echo "
-      "\"$OVSCHED_TEST_NEW|$OVSCHED_TEST_HOME|${OVSCHED_TEST_GONE-unset}|$OVSCHED_TEST_KEEP\""},
-     .env = {"OVSCHED_TEST_NEW=new", "OVSCHED_TEST_HOME=over=ridden", "OVSCHED_TEST_GONE"},
+      "\"$OVSCHED_TEST_NEW|$OVSCHED_TEST_HOME|${OVSCHED_TEST_GONE-unset}|${OVSCHED_TEST_KEEP-unset}"
+      "|"
+      "${LANG-unset}\""},
+     .env = {"OVSCHED_TEST_NEW=new", "OVSCHED_TEST_HOME=over=ridden", "OVSCHED_TEST_GONE", "LANG"},
      .outcome = EXEC_SUCCEEDED,
-     .output = "new|over=ridden|unset|kept\n"},
+     .output = "new|over=ridden|unset|unset|unset\n"},
     {"env: the last entry for a name wins",
      {"echo \"$OVSCHED_A|${OVSCHED_B-unset}\""},
      .shell = true,
@@ -286,6 +301,7 @@ static void test_shell_cases(void **state)
             .argv = c->argv,
             .shell = c->shell,
             .env = c->env[0] ? c->env : NULL,
+            .run_env = c->run_env[0] ? c->run_env : NULL,
             .cwd = c->cwd,
             .output_cap = c->cap,
         };
@@ -353,7 +369,10 @@ static const struct spawn_error_case spawn_error_cases[] = {
      .reason = "cannot change to directory \"/nonexistent-dir\": No such file or directory"},
     {{"/etc/passwd"}, .err = -EACCES, .reason = "cannot run \"/etc/passwd\": Permission denied"},
     {{NULL}, .err = -EINVAL, .reason = "the command is empty"},
-    {{"true"}, .env = {"=x"}, .err = -EINVAL, .reason = "environment entry \"=x\" has no name"},
+    {{"true"},
+     .env = {"=x"},
+     .err = -EINVAL,
+     .reason = "environment entry \"=x\" has no valid name"},
 };
 
 static void test_shell_spawn_errors(void **state)
@@ -1058,6 +1077,9 @@ int main(void)
     setenv("OVSCHED_TEST_HOME", "/home/ovsched", 1);
     setenv("OVSCHED_TEST_GONE", "present", 1);
     setenv("OVSCHED_TEST_KEEP", "kept", 1);
+    setenv("LANG", "C.UTF-8", 1);
+    setenv("TZ", "UTC", 1);
+    setenv("HOME", "/root", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shell_cases),
         cmocka_unit_test(test_shell_output_cap_keeps_tail),

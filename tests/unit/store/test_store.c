@@ -197,6 +197,40 @@ static int64_t run_total(struct store *st, const char *job_id)
 
 /* ---- Open and migrations ------------------------------------------------ */
 
+static mode_t mode_of(const char *dir, const char *name)
+{
+    char path[256];
+    struct stat info;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_int_equal(stat(path, &info), 0);
+    return info.st_mode & 0777;
+}
+
+/* The database holds every tenant's rows: 0600 whatever the umask, in a
+ * folder that already existed, and an older file left 0644 is fixed. */
+static void test_open_files_are_owner_only(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[160], path[200], err[256] = "";
+    snprintf(dir, sizeof(dir), "%s/existing", fx->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    mode_t old = umask(022);
+    struct store *st = NULL;
+    assert_int_equal(store_open_sqlite(dir, &st, err, sizeof(err)), 0);
+    create_job(st, "j1", 0, "ACTIVE", 1000); /* the WAL and shm exist while it is open */
+    assert_int_equal(mode_of(dir, "ovsched.db"), 0600);
+    assert_int_equal(mode_of(dir, "ovsched.db-wal"), 0600);
+    assert_int_equal(mode_of(dir, "ovsched.db-shm"), 0600);
+    store_close(st);
+    snprintf(path, sizeof(path), "%s/ovsched.db", dir);
+    assert_int_equal(chmod(path, 0644), 0);
+    st = NULL;
+    assert_int_equal(store_open_sqlite(dir, &st, err, sizeof(err)), 0);
+    assert_int_equal(mode_of(dir, "ovsched.db"), 0600);
+    store_close(st);
+    umask(old);
+}
+
 static void test_open_fresh_nested_and_reopen(void **state)
 {
     struct fixture *fx = *state;
@@ -1708,6 +1742,7 @@ int main(void)
 {
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test_setup_teardown(test_open_fresh_nested_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_files_are_owner_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_journal_mode_and_pragmas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_upgrades_schema_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_newer_schema_is_refused, setup, teardown),
