@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 # The e2e suites that run on PostgreSQL too (they take OVSCHED_TEST_STORE;
 # test_cli_contract and test_cli_cron start no daemon, the browser tests are
-# JavaScript and start theirs without the hook yet).
+# JavaScript and start theirs without the hook yet, test_security checks the
+# SQLite file in the data folder; docs/storage.md).
 PG_E2E_SUITES="test_daemon test_auth test_events test_patterns test_cli test_graph"
 
 logs=build/test-logs
