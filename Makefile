@@ -10,7 +10,7 @@
 #   make format     clang-format every C file in place
 
 CC      ?= cc
-PKGS    := glib-2.0 jansson libuv sqlite3 libmicrohttpd libcurl libsodium hiredis
+PKGS    := glib-2.0 jansson libuv sqlite3 libpq libmicrohttpd libcurl libsodium hiredis
 SAN     ?= 0
 OPT     ?= -O2
 
@@ -214,15 +214,17 @@ bench:
 	@bench/bench_batch.sh build/ovsched
 	@/usr/bin/python3 bench/bench_jobsdir.py build/ovsched
 	@build/bench/bench_store
+	@build/bench/bench_store postgres
 	@build/bench/bench_auth
 	@node bench/bench_ui.mjs build/ovsched 10000
 	@/usr/bin/python3 bench/bench_patterns.py build/ovsched
 	@$(MAKE) --no-print-directory build/bench/bench_daemon && build/bench/bench_daemon build/ovsched
+	@OVSCHED_BENCH_STORE=postgres build/bench/bench_daemon build/ovsched
 	@$(MAKE) --no-print-directory build/bench/bench_events && build/bench/bench_events build/ovsched
 
-build/bench/%: bench/%.c $(LIB_OBJS)
+build/bench/%: bench/%.c $(LIB_OBJS) $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Ibench $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 fuzz:
 	@$(MAKE) --no-print-directory deps

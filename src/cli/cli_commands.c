@@ -247,6 +247,10 @@ static const struct cli_option serve_options[] = {
     OPT(CLI_O_DATA, "data", CLI_ARG_DIR, "DIR",
         "The data folder: the SQLite store, the admin token, the lock (default ./data; one "
         "daemon per folder)."),
+    OPT(CLI_O_STORE, "store", CLI_ARG_TEXT, "URL",
+        "Where jobs, runs and events are stored: sqlite (default, DATA/ovsched.db) or a "
+        "PostgreSQL connection string (postgres://USER@HOST:PORT/DB, or key=value; the "
+        "password is never logged: docs/storage.md)."),
     OPT(CLI_O_MAX_IN_FLIGHT, "max-in-flight", CLI_ARG_INT, "N",
         "Run at most N attempts at once; the others queue (default 0: no cap).", .min = 0,
         .max = 1000000),

@@ -86,6 +86,7 @@ enum cli_opt {
     /* serve (parsed again by the daemon itself, see cli_commands.c) */
     CLI_O_LISTEN,
     CLI_O_DATA,
+    CLI_O_STORE,
     CLI_O_MAX_IN_FLIGHT,
     CLI_O_JOBS_DIR,
     CLI_O_LOG_FORMAT,
