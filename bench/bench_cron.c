@@ -21,7 +21,9 @@
  *   - cron_oracle.h, on GLib's zone and hand-written day rules, finds exactly
  *     {P, N} in [P, N]: both are fires, and nothing fired in between.
  * The expressions' meanings are written here by hand, not read from the parser.
- * Exit status 1 when any answer is wrong or New York misses the target.
+ * Exit status 1 when any answer is wrong.  A missed target is printed (NOT
+ * MET) but is not a failure: the figure depends on the machine's load, and
+ * `make bench` must go on to its other figures (as bench_daemon does).
  */
 #include <errno.h>
 #include <glib.h>
@@ -426,5 +428,5 @@ int main(void)
         tz_zone_free(zones[z].tz);
         g_time_zone_unref(zones[z].gtz);
     }
-    return wrong == 0 && fast ? 0 : 1;
+    return wrong == 0 ? 0 : 1;
 }

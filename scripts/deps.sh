@@ -8,11 +8,12 @@ packages=(
     build-essential pkg-config clang libclang-rt-14-dev
     libglib2.0-dev tzdata libjansson-dev libcmocka-dev
     libuv1-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
-    libsodium-dev
+    libsodium-dev libpq-dev postgresql
     python3 python3-croniter curl
     passwd util-linux procps
     libwslay-dev libhiredis-dev redis-server
     chromium
+    dpkg-dev groff-base zsh
 )
 # The web UI is built with Node.js and npm (never needed at run time): Debian's
 # nodejs and npm only when no node with npm is there already (a NodeSource

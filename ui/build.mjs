@@ -2,7 +2,7 @@
 // names carry a content hash, so the daemon can let browsers cache them for a
 // year and only revalidate index.html.  Runs offline once `npm ci` is done.
 import * as esbuild from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,4 +43,6 @@ const html = template
   .replace('<!--CSS-->', cssHref ? `<link rel="stylesheet" href="${cssHref}">` : '')
   .replace('<!--JS-->', `<script type="module" src="${js}"></script>`);
 writeFileSync(join(out, 'index.html'), html);
+// The icon keeps its name: the daemon serves it as /favicon.svg and /favicon.ico.
+copyFileSync(join(here, 'src', 'favicon.svg'), join(out, 'favicon.svg'));
 console.log(`ui: built ${relative(process.cwd(), out) || '.'} (${js}${cssHref ? ', ' + cssHref : ''})`);

@@ -1,11 +1,14 @@
 /*
- * cli - the client-side subcommands of the ovsched binary.
+ * cli - the command line of the ovsched binary: every subcommand, the daemon's
+ * `serve` included, dispatched from one table (src/cli/cli_commands.c).
  *
- * Each entry point takes its own name and the arguments after it and returns the
- * process exit status (docs/cli.md): 0 success, 1 the request failed (bad
- * expression, unknown zone, an error the server reported), 2 bad usage, 3 the
- * server cannot be reached, 4 not found, 5 conflict (stale version, id taken),
- * 6 unauthenticated or forbidden.
+ * Exit codes (docs/cli.md, `ovsched help exit-codes`): 0 success, 1 the
+ * request failed (bad expression, unknown zone, an error the server
+ * reported), 2 bad usage (unknown command or option, a bad option value,
+ * a missing argument), 3 the server cannot be reached, 4 not found,
+ * 5 conflict (stale version, id taken), 6 unauthenticated or forbidden.
+ * 3 to 6 are kinds of failure a script may tell apart; any non-zero code is a
+ * failure.
  */
 #ifndef OVSCHED_CLI_CLI_H
 #define OVSCHED_CLI_CLI_H
@@ -22,29 +25,11 @@ enum cli_exit {
     CLI_EXIT_DENIED = 6,
 };
 
-/* `ovsched cron next [EXPR] [--tz ZONE] [--from TIME] [-n N] [--explain]`; with
- * no EXPR, the JSON-lines batch mode on IN and OUT.  ARGV[0] is "cron". */
-int cli_cron_main(int argc, char **argv, FILE *in, FILE *out);
+/* The daemon's entry point (`ovsched serve`), handed in by main(). */
+typedef int (*cli_serve_fn)(int argc, char **argv, FILE *in, FILE *out);
 
-/* `ovsched job create|get|list|update|delete|run|pause|resume|status ...`. */
-int cli_job_main(int argc, char **argv, FILE *in, FILE *out);
-
-/* `ovsched runs JOB`: the run history of a job. */
-int cli_runs_main(int argc, char **argv, FILE *in, FILE *out);
-
-/* `ovsched events [--follow] [--since N] [--types T,...] [--job ID]`: SSE client. */
-int cli_events_main(int argc, char **argv, FILE *in, FILE *out);
-
-/* `ovsched token create|list|revoke`. */
-int cli_token_main(int argc, char **argv, FILE *in, FILE *out);
-
-/* `ovsched graph [JOB] [--direction up|down|both] [--depth N] [--dot]`. */
-int cli_graph_main(int argc, char **argv, FILE *in, FILE *out);
-
-/* `ovsched jobs-dir status`: the watched job folder's last reload. */
-int cli_jobsdir_main(int argc, char **argv, FILE *in, FILE *out);
-
-/* `ovsched import-crontab FILE [--tz ZONE] [--dry-run|--json]`. */
-int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out);
+/* Run the command line ARGV (ARGV[0] the program) and return the process
+ * exit status.  SERVE runs the daemon once `serve`'s options are checked. */
+int cli_main(int argc, char **argv, cli_serve_fn serve);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * cli_client - the client side of the RPC API (SPEC section 8): one blocking
+ * cli_client - the client side of the RPC API (docs/daemon.md): one blocking
  * POST per call with libcurl's easy interface, the answer parsed with jansson,
  * and the server's errors turned into exit codes and one line on stderr.
  *
@@ -19,29 +19,16 @@
 #define REQUEST_TIMEOUT_S  60L
 #define MAX_RESPONSE_BYTES (64u << 20)
 
-void cli_client_init(struct cli_client *client)
+void cli_client_from_args(struct cli_client *client, const struct cli_args *args)
 {
     const char *server = getenv("OVSCHED_SERVER"), *token = getenv("OVSCHED_TOKEN");
     client->server = server && *server ? server : CLI_DEFAULT_SERVER;
     client->token = token && *token ? token : NULL;
-    client->json = false;
-}
-
-bool cli_client_option(struct cli_client *client, int c, const char *arg)
-{
-    switch (c) {
-    case CLI_OPT_SERVER:
-        client->server = arg;
-        return true;
-    case CLI_OPT_TOKEN:
-        client->token = *arg ? arg : NULL;
-        return true;
-    case CLI_OPT_JSON:
-        client->json = true;
-        return true;
-    default:
-        return false;
-    }
+    if (cli_args_has(args, CLI_O_SERVER))
+        client->server = cli_args_get(args, CLI_O_SERVER);
+    if (cli_args_has(args, CLI_O_TOKEN))
+        client->token = cli_args_get(args, CLI_O_TOKEN);
+    client->json = cli_args_has(args, CLI_O_JSON);
 }
 
 void cli_print_json(FILE *out, json_t *value)

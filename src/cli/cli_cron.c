@@ -1,6 +1,6 @@
 /*
  * cli_cron - `ovsched cron next`: preview a schedule from the command line, or
- * answer a stream of JSON-line requests (SPEC section 4) for scripts and for
+ * answer a stream of JSON-line requests (docs/cron.md) for scripts and for
  * the differential tests.
  *
  * Batch mode writes exactly one line per input line, in order, whatever the
@@ -8,7 +8,6 @@
  * never ends the stream.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 
 #include "base/quote.h"
 #include "base/timefmt.h"
-#include "cli/cli.h"
+#include "cli/internal.h"
 #include "cron/cron.h"
 
 #define DEFAULT_COUNT 5
@@ -223,91 +222,30 @@ static int batch_main(FILE *in, FILE *out)
     return CLI_EXIT_OK;
 }
 
-static void usage(FILE *to)
+int cli_cron_next(struct cli_args *a)
 {
-    fputs("usage: ovsched cron next EXPR [--tz ZONE] [--from TIME] [-n N] [--explain]\n"
-          "                          [--on-gap shift|skip] [--on-overlap first|both]\n"
-          "       ovsched cron next < requests.jsonl   (one JSON request per line)\n",
-          to);
-}
-
-static int parse_args(int argc, char **argv, struct next_request *req)
-{
-    static const struct option options[] = {
-        {"tz", required_argument, NULL, 'z'},     {"from", required_argument, NULL, 'f'},
-        {"count", required_argument, NULL, 'n'},  {"explain", no_argument, NULL, 'e'},
-        {"on-gap", required_argument, NULL, 'g'}, {"on-overlap", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    const char *reason = NULL;
-    char *end = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'z':
-            req->zone = optarg;
-            break;
-        case 'f':
-            if (timefmt_rfc3339_parse(optarg, &req->from_at, &reason) < 0) {
-                fprintf(stderr, "ovsched: --from %s: %s\n", optarg, reason);
-                return -EINVAL;
-            }
-            break;
-        case 'n':
-            req->count = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || req->count < 1 || req->count > MAX_COUNT) {
-                fprintf(stderr, "ovsched: -n %s: must be a number 1-%d\n", optarg, MAX_COUNT);
-                return -EINVAL;
-            }
-            break;
-        case 'e':
-            req->explain = true;
-            break;
-        case 'g':
-            if (cron_gap_policy_from_string(optarg, &req->dst_policy.on_gap) < 0) {
-                fprintf(stderr, "ovsched: --on-gap must be shift or skip\n");
-                return -EINVAL;
-            }
-            break;
-        case 'o':
-            if (cron_overlap_policy_from_string(optarg, &req->dst_policy.on_overlap) < 0) {
-                fprintf(stderr, "ovsched: --on-overlap must be first or both\n");
-                return -EINVAL;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            usage(stderr);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-int cli_cron_main(int argc, char **argv, FILE *in, FILE *out)
-{
-    if (argc < 2 || strcmp(argv[1], "next") != 0) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    argc--, argv++; /* "next" stands where getopt expects the program's name */
     struct next_request req = {.zone = "UTC", .count = DEFAULT_COUNT, .from_at = time(NULL)};
-    int r = parse_args(argc, argv, &req);
-    if (r != 0)
-        return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    if (optind == argc)
-        return batch_main(in, out);
-    if (optind + 1 != argc) {
-        fprintf(stderr, "ovsched: give the expression as one argument (quote it)\n");
-        return CLI_EXIT_USAGE;
-    }
-    req.expr = argv[optind];
+    const char *reason = NULL;
+    if (cli_args_has(a, CLI_O_TZ))
+        req.zone = cli_args_get(a, CLI_O_TZ);
+    if (cli_args_has(a, CLI_O_FROM) &&
+        timefmt_rfc3339_parse(cli_args_get(a, CLI_O_FROM), &req.from_at, &reason) < 0)
+        return cli_usage_error(a->cmd, "--from: %s (an RFC 3339 time, 2026-03-08T00:00:00Z)",
+                               reason);
+    req.count = (long)cli_args_int(a, CLI_O_COUNT, DEFAULT_COUNT);
+    req.explain = cli_args_has(a, CLI_O_EXPLAIN);
+    /* The table made the values canonical: the parsers cannot refuse them. */
+    if (cli_args_has(a, CLI_O_ON_GAP))
+        cron_gap_policy_from_string(cli_args_get(a, CLI_O_ON_GAP), &req.dst_policy.on_gap);
+    if (cli_args_has(a, CLI_O_ON_OVERLAP))
+        cron_overlap_policy_from_string(cli_args_get(a, CLI_O_ON_OVERLAP),
+                                        &req.dst_policy.on_overlap);
+    if (!a->nargs)
+        return batch_main(a->in, a->out);
+    req.expr = a->args[0];
     struct tz_cache *zones = tz_cache_new();
     char err[512];
-    r = run_request(zones, &req, print_fire, &req, err, sizeof(err));
+    int r = run_request(zones, &req, print_fire, &req, err, sizeof(err));
     tz_cache_free(zones);
     if (r < 0) {
         fprintf(stderr, "ovsched: %s\n", err);

@@ -1,14 +1,20 @@
 /*
- * cli_events - `ovsched events`: follow the daemon's event stream (SPEC
- * section 6) over Server-Sent Events, `GET /v1/events`.
+ * cli_events - `ovsched events`: the daemon's events (docs/events.md) over
+ * Server-Sent Events, `GET /v1/events`.
  *
  * Each SSE message carries `id:` = the event's seq, `event:` = its type and
  * `data:` = the JSON envelope.  We print one line per event for people
  * (`seq  time  type  job  status`) or the envelope with --json (one per line,
- * for `jq`).  With --follow a dropped connection is retried with
+ * for `jq`).  Without --follow we ask for `follow=false`: the server replays
+ * the log after `since` (default: from its oldest event) and ends the
+ * stream, and so do we.  With --follow a dropped connection is retried with
  * `Last-Event-ID: <last seq seen>` after a short pause, so nothing still in
- * the server's log is missed or printed twice; without it the command ends
- * when the server closes the stream.
+ * the server's log is missed or printed twice.
+ *
+ * A `since` older than the log is answered `resync` with the log's bounds:
+ * we say that some events were pruned and go on from the oldest one kept.  A
+ * `since` ahead of the log (it was reset) ends the command, or with --follow
+ * goes on with new events.
  *
  * The SSE parser follows the WHATWG rules that matter here: lines end in LF,
  * CR or CRLF; a blank line dispatches; `data:` lines join with LF; a leading
@@ -22,13 +28,11 @@
 #include <unistd.h>
 
 #include "cli/internal.h"
+#include "events/events.h"
 
 #define RECONNECT_DELAY_MS 1000
 #define MAX_LINE           (1u << 20)
-
-static const char events_usage[] =
-    "usage: ovsched events [--follow] [--since SEQ] [--types TYPE,...] [--job ID] [--json]\n"
-    "                      [--server URL] [--token T]\n";
+#define MAX_ERROR_BODY     4096
 
 struct sse {
     FILE *out;
@@ -43,6 +47,11 @@ struct sse {
     bool connected; /* a stream was open once: later failures are drops */
     bool follow;    /* --follow: a drop is retried, said once per outage */
     int drops;      /* failed connections in a row */
+    CURL *curl;     /* the connection being read */
+    long status;    /* its HTTP status, once known */
+    GString *error; /* the body of an answer that is not a stream (an error) */
+    bool resync;    /* the server answered resync: where to go on is in: */
+    int64_t oldest_seq, latest_seq, resync_since;
 };
 
 static void print_event(struct sse *s)
@@ -77,12 +86,18 @@ static bool control_message(struct sse *s)
         return false;
     json_t *body = json_loads(s->data->str, 0, NULL);
     const char *message = json_string_value(json_object_get(body, "message"));
-    fprintf(stderr, "ovsched: the server ended the stream (%s): %s\n", s->event,
-            message ? message : s->data->str);
-    json_t *latest = json_object_get(body, "latest_seq");
-    if (resync && json_is_integer(latest)) {
-        g_free(s->last_id);
-        s->last_id = g_strdup_printf("%lld", (long long)json_integer_value(latest));
+    json_t *latest = json_object_get(body, "latest_seq"), *since = json_object_get(body, "since");
+    /* With the log's bounds we know where to go on (resume_after_resync);
+     * an older log being pruned needs no words, a log reset does. */
+    resync = resync && json_is_integer(latest) && json_is_integer(since);
+    if (!resync || json_integer_value(since) >= json_integer_value(latest))
+        fprintf(stderr, "ovsched: the server ended the stream (%s): %s\n", s->event,
+                message ? message : s->data->str);
+    if (resync) {
+        s->resync = true;
+        s->oldest_seq = json_integer_value(json_object_get(body, "oldest_seq"));
+        s->latest_seq = json_integer_value(json_object_get(body, "latest_seq"));
+        s->resync_since = json_integer_value(json_object_get(body, "since"));
     }
     json_decref(body);
     return true;
@@ -137,6 +152,13 @@ static size_t on_bytes(char *bytes, size_t size, size_t nmemb, void *userdata)
 {
     struct sse *s = userdata;
     size_t n = size * nmemb;
+    if (!s->status)
+        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status != 200) { /* an error answer: keep it to say what it was */
+        if (s->error->len < MAX_ERROR_BODY)
+            g_string_append_len(s->error, bytes, (gssize)MIN(n, MAX_ERROR_BODY));
+        return n;
+    }
     for (size_t i = 0; i < n; i++) {
         char c = bytes[i];
         if (c == '\n' && s->last_cr) {
@@ -157,8 +179,22 @@ static size_t on_bytes(char *bytes, size_t size, size_t nmemb, void *userdata)
 struct events_args {
     struct cli_client client;
     bool follow;
+    bool since_given; /* --since: the user asked for events from there */
     const char *since, *types, *job;
 };
+
+/* "HTTP 400: types: unknown event type 'x'" from an error answer. */
+static void report_http_error(const struct sse *s, const char *url)
+{
+    json_t *body = json_loadb(s->error->str, s->error->len, 0, NULL);
+    const char *code = json_string_value(json_object_get(body, "code"));
+    const char *message = json_string_value(json_object_get(body, "message"));
+    if (code && message)
+        fprintf(stderr, "ovsched: %s: %s\n", code, message);
+    else
+        fprintf(stderr, "ovsched: %s: HTTP %ld\n", url, s->status);
+    json_decref(body);
+}
 
 /* After a drop the position is the last event seen: `since` says it too,
  * for servers that prefer the query to Last-Event-ID. */
@@ -168,8 +204,9 @@ static char *stream_url(const struct events_args *a, const char *last_id, CURL *
     if (url->len && url->str[url->len - 1] == '/')
         g_string_truncate(url, url->len - 1);
     g_string_append(url, "/v1/events");
-    const char *keys[] = {"since", "types", "job_id"},
-               *values[] = {last_id ? last_id : a->since, a->types, a->job};
+    const char *keys[] = {"since", "types", "job_id", "follow"},
+               *values[] = {last_id ? last_id : a->since, a->types, a->job,
+                            a->follow ? NULL : "false"};
     char sep = '?';
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
         if (!values[i])
@@ -202,19 +239,24 @@ static int stream_once(const struct events_args *a, struct sse *s)
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    s->curl = curl;
+    s->status = 0;
+    g_string_truncate(s->error, 0);
     CURLcode cr = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    s->status = status;
     int r = CLI_EXIT_OK;
     if (status == 200) {
         s->connected = true;
         s->drops = 0;
     }
-    if (cr == CURLE_HTTP_RETURNED_ERROR) {
-        fprintf(stderr, "ovsched: %s: HTTP %ld\n", url, status);
-        r = cli_exit_for_error(status, NULL);
+    if (status && status != 200) {
+        report_http_error(s, url);
+        json_t *body = json_loadb(s->error->str, s->error->len, 0, NULL);
+        r = cli_exit_for_error(status, json_string_value(json_object_get(body, "code")));
+        json_decref(body);
     } else if (cr != CURLE_OK && status == 0) {
         if (!s->follow || !s->connected)
             fprintf(stderr, "ovsched: cannot reach %s: %s\n", a->client.server,
@@ -243,55 +285,79 @@ static int stream_once(const struct events_args *a, struct sse *s)
     return r;
 }
 
-enum { OPT_FOLLOW = 1, OPT_SINCE, OPT_TYPES, OPT_JOB };
-
-int cli_events_main(int argc, char **argv, FILE *in, FILE *out)
+/* --types in the names the server knows, lower case ("job_created,job_failed");
+ * NULL after saying which one is unknown. */
+static char *normalise_types(const struct cli_command *cmd, const char *text)
 {
-    (void)in;
-    static const struct option options[] = {
-        {"follow", no_argument, NULL, OPT_FOLLOW},
-        {"since", required_argument, NULL, OPT_SINCE},
-        {"types", required_argument, NULL, OPT_TYPES},
-        {"job", required_argument, NULL, OPT_JOB},
-        CLI_COMMON_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    struct events_args a = {0};
-    cli_client_init(&a.client);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f", options, NULL)) != -1) {
-        if (cli_client_option(&a.client, c, optarg))
-            continue;
-        if (c == OPT_FOLLOW || c == 'f')
-            a.follow = true;
-        else if (c == OPT_SINCE && g_regex_match_simple("^[0-9]+$", optarg, 0, 0))
-            a.since = optarg;
-        else if (c == OPT_TYPES)
-            a.types = optarg;
-        else if (c == OPT_JOB)
-            a.job = optarg;
-        else if (c == CLI_OPT_HELP) {
-            fputs(events_usage, out);
-            return CLI_EXIT_OK;
+    char **names = g_strsplit(text, ",", -1);
+    GString *out = g_string_new(NULL);
+    bool ok = true;
+    for (char **name = names; ok && *name; name++) {
+        char *lower = g_ascii_strdown(g_strstrip(*name), -1);
+        enum events_type type;
+        if (events_type_from_string(lower, &type) == 0) {
+            g_string_append_printf(out, "%s%s", out->len ? "," : "", lower);
         } else {
-            if (c == OPT_SINCE)
-                fprintf(stderr, "ovsched: --since: a sequence number, got '%s'\n", optarg);
-            fputs(events_usage, stderr);
-            return CLI_EXIT_USAGE;
+            GString *known = g_string_new(NULL);
+            for (int i = 0; i < EVENTS_TYPE_COUNT; i++)
+                g_string_append_printf(known, "%s%s", i ? ", " : "",
+                                       events_type_to_string((enum events_type)i));
+            cli_usage_error(cmd, "--types: unknown event type '%s' (known: %s)", *name, known->str);
+            g_string_free(known, TRUE);
+            ok = false;
         }
+        g_free(lower);
     }
-    if (optind < argc) {
-        fprintf(stderr, "ovsched: events: unexpected argument '%s'\n%s", argv[optind],
-                events_usage);
+    g_strfreev(names);
+    return g_string_free(out, !ok);
+}
+
+/* After a resync: go on from the oldest event kept (some were pruned), or
+ * for a `since` ahead of the log, stop (or with --follow, go on live). */
+static bool resume_after_resync(const struct events_args *a, struct sse *s)
+{
+    s->resync = false;
+    if (s->resync_since >= s->latest_seq) {
+        if (!a->follow)
+            return false;
+        g_free(s->last_id);
+        s->last_id = g_strdup_printf("%lld", (long long)s->latest_seq);
+        return true;
+    }
+    if (a->since_given) /* asked for events the log no longer holds */
+        fprintf(stderr, "ovsched: events %lld to %lld were pruned from the log; from %lld on:\n",
+                (long long)s->resync_since + 1, (long long)s->oldest_seq - 1,
+                (long long)s->oldest_seq);
+    g_free(s->last_id);
+    s->last_id = g_strdup_printf("%lld", (long long)(s->oldest_seq > 0 ? s->oldest_seq - 1 : 0));
+    return true;
+}
+
+int cli_events_run(struct cli_args *args)
+{
+    struct events_args a = {0};
+    cli_client_from_args(&a.client, args);
+    a.follow = cli_args_has(args, CLI_O_FOLLOW);
+    a.since = cli_args_get(args, CLI_O_SINCE);
+    a.since_given = a.since != NULL;
+    a.job = cli_args_get(args, CLI_O_JOB);
+    /* Without --follow, what the log holds: from its start unless told. */
+    if (!a.follow && !a.since)
+        a.since = "0";
+    char *types = NULL;
+    if (cli_args_has(args, CLI_O_TYPES) &&
+        !(types = normalise_types(args->cmd, cli_args_get(args, CLI_O_TYPES))))
         return CLI_EXIT_USAGE;
-    }
-    struct sse s = {.out = out, .json = a.client.json, .follow = a.follow};
+    a.types = types;
+    struct sse s = {.out = args->out, .json = a.client.json, .follow = a.follow};
     s.line = g_string_new(NULL);
     s.data = g_string_new(NULL);
+    s.error = g_string_new(NULL);
     int r;
     for (;;) {
         r = stream_once(&a, &s);
+        if (r == CLI_EXIT_OK && s.resync && resume_after_resync(&a, &s))
+            continue;
         /* Reconnect after a drop, not after the server said no (auth, 404). */
         if (!a.follow || (r != CLI_EXIT_OK && r != CLI_EXIT_UNREACHABLE))
             break;
@@ -301,6 +367,8 @@ int cli_events_main(int argc, char **argv, FILE *in, FILE *out)
     }
     g_string_free(s.line, TRUE);
     g_string_free(s.data, TRUE);
+    g_string_free(s.error, TRUE);
     g_free(s.last_id);
+    g_free(types);
     return r;
 }

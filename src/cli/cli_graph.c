@@ -1,22 +1,19 @@
 /*
- * cli_graph - `ovsched graph`: the dependency graph (GetJobGraph, SPEC section
- * 5 and 8) as text for people, as DOT for Graphviz (`ovsched graph --dot |
- * dot -Tsvg > graph.svg`), or the API's JSON.
+ * cli_graph - `ovsched graph`: the dependency graph (GetJobGraph,
+ * docs/graph.md) as text for people, as DOT for Graphviz (`ovsched graph
+ * --dot | dot -Tsvg > graph.svg`), or the API's JSON.
  *
  * The text form lists the execution order (topological levels: every job of
  * level n depends only on jobs of levels < n), then each job with its status
- * and what it waits for.  Edges go from the dependency to its dependent.
+ * and what it waits for.  Edges go from the dependency to its dependent.  A
+ * DOT label is made of quoted parts joined by `\n`, Graphviz's own line
+ * break inside a quoted string (the parts' own backslashes are escaped, the
+ * separator's is not).
  */
 #include <glib.h>
 #include <string.h>
 
 #include "cli/internal.h"
-
-static const char graph_usage[] =
-    "usage: ovsched graph [JOB] [--direction up|down|both] [--depth N] [--dot] [--json]\n"
-    "                     [--server URL] [--token T]\n";
-
-enum { OPT_DIRECTION = 1, OPT_DEPTH, OPT_DOT };
 
 static const char *node_colour(const char *status)
 {
@@ -32,15 +29,39 @@ static const char *node_colour(const char *status)
     return "white";
 }
 
-/* TEXT quoted for DOT. */
-static char *dot_quote(const char *text)
+/* TEXT escaped for a DOT quoted string, appended to S. */
+static void dot_escape(GString *s, const char *text)
 {
-    GString *s = g_string_new("\"");
     for (const char *p = text ? text : ""; *p; p++) {
         if (*p == '"' || *p == '\\')
             g_string_append_c(s, '\\');
         g_string_append_c(s, *p);
     }
+}
+
+/* TEXT quoted for DOT. */
+static char *dot_quote(const char *text)
+{
+    GString *s = g_string_new("\"");
+    dot_escape(s, text);
+    g_string_append_c(s, '"');
+    return g_string_free(s, FALSE);
+}
+
+/* The quoted label of node V: its name (when it has one of its own), its id
+ * and its state, one per line. */
+static char *dot_label(json_t *v, const char *status)
+{
+    const char *id = json_string_value(json_object_get(v, "id"));
+    const char *name = json_string_value(json_object_get(v, "name"));
+    GString *s = g_string_new("\"");
+    if (name && *name && g_strcmp0(name, id) != 0) {
+        dot_escape(s, name);
+        g_string_append(s, "\\n");
+    }
+    dot_escape(s, id);
+    g_string_append(s, "\\n");
+    dot_escape(s, status);
     g_string_append_c(s, '"');
     return g_string_free(s, FALSE);
 }
@@ -59,13 +80,10 @@ static void print_dot(json_t *graph, FILE *out)
     {
         const char *status =
             str(v, "last_run_status") ? str(v, "last_run_status") : str(v, "status");
-        char *id = dot_quote(str(v, "id"));
-        char *label = g_strdup_printf("%s\\n%s", str(v, "id"), status ? status : "");
-        char *qlabel = dot_quote(label);
-        fprintf(out, "  %s [label=%s, fillcolor=%s];\n", id, qlabel, node_colour(status));
+        char *id = dot_quote(str(v, "id")), *label = dot_label(v, status);
+        fprintf(out, "  %s [label=%s, fillcolor=%s];\n", id, label, node_colour(status));
         g_free(id);
         g_free(label);
-        g_free(qlabel);
     }
     json_array_foreach(json_object_get(graph, "edges"), i, v)
     {
@@ -115,63 +133,29 @@ static void print_text(json_t *graph, FILE *out)
     cli_table_free(t);
 }
 
-int cli_graph_main(int argc, char **argv, FILE *in, FILE *out)
+int cli_graph_run(struct cli_args *a)
 {
-    (void)in;
-    static const struct option options[] = {
-        {"direction", required_argument, NULL, OPT_DIRECTION},
-        {"depth", required_argument, NULL, OPT_DEPTH},
-        {"dot", no_argument, NULL, OPT_DOT},
-        CLI_COMMON_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
+    if (!a->nargs && (cli_args_has(a, CLI_O_DIRECTION) || cli_args_has(a, CLI_O_DEPTH)))
+        return cli_usage_error(a->cmd, "--%s applies to the closure of a JOB: name one",
+                               cli_args_has(a, CLI_O_DIRECTION) ? "direction" : "depth");
     struct cli_client client;
-    cli_client_init(&client);
-    const char *direction = NULL, *depth = NULL;
-    bool dot = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (cli_client_option(&client, c, optarg))
-            continue;
-        if (c == OPT_DIRECTION && g_regex_match_simple("^(up|down|both)$", optarg, 0, 0))
-            direction = optarg;
-        else if (c == OPT_DEPTH && g_regex_match_simple("^[0-9]+$", optarg, 0, 0))
-            depth = optarg;
-        else if (c == OPT_DOT)
-            dot = true;
-        else if (c == CLI_OPT_HELP) {
-            fputs(graph_usage, out);
-            return CLI_EXIT_OK;
-        } else {
-            if (c == OPT_DIRECTION || c == OPT_DEPTH)
-                fprintf(stderr, "ovsched: graph: --%s: bad value '%s'\n",
-                        c == OPT_DIRECTION ? "direction (up, down or both)" : "depth (an integer)",
-                        optarg);
-            fputs(graph_usage, stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (argc - optind > 1) {
-        fprintf(stderr, "ovsched: graph: one JOB at most\n%s", graph_usage);
-        return CLI_EXIT_USAGE;
-    }
+    cli_client_from_args(&client, a);
     json_t *request = json_object(), *body = NULL;
-    if (optind < argc)
-        json_object_set_new(request, "job_id", json_string(argv[optind]));
-    if (direction)
-        json_object_set_new(request, "direction", json_string(direction));
-    if (depth)
-        json_object_set_new(request, "depth", json_integer(g_ascii_strtoll(depth, NULL, 10)));
+    if (a->nargs)
+        json_object_set_new(request, "job_id", json_string(a->args[0]));
+    if (a->nargs && cli_args_has(a, CLI_O_DIRECTION))
+        json_object_set_new(request, "direction", json_string(cli_args_get(a, CLI_O_DIRECTION)));
+    if (a->nargs && cli_args_has(a, CLI_O_DEPTH))
+        json_object_set_new(request, "depth", json_integer(cli_args_int(a, CLI_O_DEPTH, 0)));
     int r = cli_rpc(&client, "GetJobGraph", request, &body);
     if (r != CLI_EXIT_OK)
         return r;
     if (client.json)
-        cli_print_json(out, body);
-    else if (dot)
-        print_dot(body, out);
+        cli_print_json(a->out, body);
+    else if (cli_args_has(a, CLI_O_DOT))
+        print_dot(body, a->out);
     else
-        print_text(body, out);
+        print_text(body, a->out);
     json_decref(body);
     return CLI_EXIT_OK;
 }

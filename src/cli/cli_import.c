@@ -19,13 +19,6 @@
 
 #include "cli/internal.h"
 
-static const char import_usage[] =
-    "usage: ovsched import-crontab FILE|- [--tz ZONE] [--prefix P] [--dry-run | --json | "
-    "--out-dir DIR]\n"
-    "                              [--server URL] [--token T]\n";
-
-enum { OPT_TZ = 1, OPT_PREFIX, OPT_DRY_RUN, OPT_OUT_DIR };
-
 static char *read_all(const char *path, FILE *in)
 {
     if (strcmp(path, "-") != 0) {
@@ -138,52 +131,18 @@ static int put_job(const struct cli_client *client, json_t *job, FILE *out)
     return r;
 }
 
-int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
+int cli_import_crontab_run(struct cli_args *a)
 {
-    static const struct option options[] = {
-        {"tz", required_argument, NULL, OPT_TZ},
-        {"prefix", required_argument, NULL, OPT_PREFIX},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"out-dir", required_argument, NULL, OPT_OUT_DIR},
-        CLI_COMMON_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
     struct cli_client client;
-    cli_client_init(&client);
-    struct cli_crontab_options copts = {0};
-    bool dry_run = false;
-    const char *out_dir = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (cli_client_option(&client, c, optarg))
-            continue;
-        if (c == OPT_TZ)
-            copts.timezone = optarg;
-        else if (c == OPT_PREFIX &&
-                 g_regex_match_simple("^[A-Za-z0-9][A-Za-z0-9_.-]*$", optarg, 0, 0))
-            copts.prefix = optarg;
-        else if (c == OPT_DRY_RUN)
-            dry_run = true;
-        else if (c == OPT_OUT_DIR)
-            out_dir = optarg;
-        else if (c == CLI_OPT_HELP) {
-            fputs(import_usage, out);
-            return CLI_EXIT_OK;
-        } else {
-            if (c == OPT_PREFIX)
-                fprintf(stderr, "ovsched: --prefix: letters, digits, '_', '.', '-'\n");
-            fputs(import_usage, stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "ovsched: import-crontab: expected one FILE (or - for stdin)\n%s",
-                import_usage);
-        return CLI_EXIT_USAGE;
-    }
-    const char *path = argv[optind];
-    char *text = read_all(path, in);
+    cli_client_from_args(&client, a);
+    struct cli_crontab_options copts = {.timezone = cli_args_get(a, CLI_O_TZ),
+                                        .prefix = cli_args_get(a, CLI_O_PREFIX)};
+    bool dry_run = cli_args_has(a, CLI_O_DRY_RUN);
+    const char *out_dir = cli_args_get(a, CLI_O_OUT_DIR), *path = a->args[0];
+    FILE *out = a->out;
+    if (dry_run + client.json + (out_dir != NULL) > 1)
+        return cli_usage_error(a->cmd, "--dry-run, --json and --out-dir exclude each other");
+    char *text = read_all(path, a->in);
     if (!text)
         return CLI_EXIT_USAGE;
     json_t *jobs, *notes;
@@ -215,8 +174,10 @@ int cli_import_crontab_main(int argc, char **argv, FILE *in, FILE *out)
         json_array_foreach(jobs, i, job)
         {
             int one = put_job(&client, job, out);
-            if (one == CLI_EXIT_UNREACHABLE)
-                return json_decref(jobs), json_decref(notes), one;
+            if (one == CLI_EXIT_UNREACHABLE) {
+                r = one;
+                break;
+            }
             if (one != CLI_EXIT_OK && r == CLI_EXIT_OK)
                 r = one;
         }

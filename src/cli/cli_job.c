@@ -1,9 +1,9 @@
 /*
- * cli_job - `ovsched job ...` and `ovsched runs JOB`: the job calls of the RPC
- * API from a shell.
+ * cli_job - `ovsched job ...`, `ovsched runs JOB` and `ovsched decisions JOB`:
+ * the job calls of the RPC API from a shell.
  *
- * `job create` takes a job document (a file, or `-` for stdin; either the
- * SPEC's `{"job": {...}}` or the bare job object) or builds one from flags for
+ * `job create` takes a job document (a file, or `-` for stdin; either
+ * `{"job": {...}}` or the bare job object) or builds one from flags for
  * the common case (`--id backup --cron '0 3 * * *' --tz Europe/Paris
  * --command 'pg_dump ...'`); flags also override fields of a file.  `job
  * update` is read-modify-write: without a file it reads the job, applies the
@@ -11,191 +11,21 @@
  * fail with exit code 5 instead of being overwritten.
  *
  * Everything prints a table or a few `key: value` lines for people, or with
- * --json the API's answer unchanged for scripts.
+ * --json the API's answer unchanged for scripts.  The options themselves are
+ * rows of the command table (cli_commands.c), checked before we get here.
  */
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timefmt.h"
 #include "cli/internal.h"
+#include "sched/sched.h"
 
 #define COMMAND_WIDTH 40
 #define ERROR_WIDTH   50
 
-struct job_flags {
-    const char *id, *name, *cron, *interval, *at, *tz, *command, *status, *timeout, *owner;
-    const char *campaign, *max_attempts;
-    GPtrArray *labels;  /* "k=v" */
-    GPtrArray *depends; /* job ids */
-    const char *version;
-    long page, page_size;
-    bool all;
-};
-
-static const char job_usage[] =
-    "usage: ovsched job create [FILE|-] [--id ID] [--name NAME] [--cron EXPR|--interval DUR|--at "
-    "TIME]\n"
-    "                          [--tz ZONE] [--command 'SHELL LINE'] [--label K=V]... [--status "
-    "S]\n"
-    "                          [--timeout DUR] [--max-attempts N] [--depends-on ID]... [--owner "
-    "O] [--campaign N]\n"
-    "       ovsched job get ID\n"
-    "       ovsched job list [--status S] [--campaign N] [--label K=V]... [--page N] [--page-size "
-    "N] [--all]\n"
-    "       ovsched job update ID [FILE|-] [--version N] [the flags of create]\n"
-    "       ovsched job delete|run|pause|resume|status ID\n"
-    "common options: --server URL (OVSCHED_SERVER), --token T (OVSCHED_TOKEN), --json\n";
-
-static const char runs_usage[] = "usage: ovsched runs JOB [--page N] [--page-size N] [--json]\n";
-
-enum {
-    OPT_ID = 1,
-    OPT_NAME,
-    OPT_CRON,
-    OPT_INTERVAL,
-    OPT_AT,
-    OPT_TZ,
-    OPT_COMMAND,
-    OPT_STATUS,
-    OPT_TIMEOUT,
-    OPT_OWNER,
-    OPT_CAMPAIGN,
-    OPT_MAX_ATTEMPTS,
-    OPT_LABEL,
-    OPT_DEPENDS,
-    OPT_VERSION,
-    OPT_PAGE,
-    OPT_PAGE_SIZE,
-    OPT_ALL,
-};
-
-static const struct option job_options[] = {
-    {"id", required_argument, NULL, OPT_ID},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"cron", required_argument, NULL, OPT_CRON},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"at", required_argument, NULL, OPT_AT},
-    {"tz", required_argument, NULL, OPT_TZ},
-    {"command", required_argument, NULL, OPT_COMMAND},
-    {"status", required_argument, NULL, OPT_STATUS},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"owner", required_argument, NULL, OPT_OWNER},
-    {"campaign", required_argument, NULL, OPT_CAMPAIGN},
-    {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
-    {"label", required_argument, NULL, OPT_LABEL},
-    {"depends-on", required_argument, NULL, OPT_DEPENDS},
-    {"version", required_argument, NULL, OPT_VERSION},
-    {"page", required_argument, NULL, OPT_PAGE},
-    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
-    {"all", no_argument, NULL, OPT_ALL},
-    CLI_COMMON_OPTIONS,
-    {NULL, 0, NULL, 0},
-};
-
-static int usage_error(const char *text, const char *fmt, const char *arg)
-{
-    if (fmt) {
-        fputs("ovsched: ", stderr);
-        fprintf(stderr, fmt, arg);
-        fputc('\n', stderr);
-    }
-    fputs(text, stderr);
-    return CLI_EXIT_USAGE;
-}
-
-/* A positive integer option, or -1. */
-static long positive(const char *text)
-{
-    char *end = NULL;
-    long v = strtol(text, &end, 10);
-    return end != text && !*end && v > 0 ? v : -1;
-}
-
-/* Parse the options of ARGV into FLAGS and CLIENT; positional arguments stay
- * in ARGV from optind.  Returns 0 or an exit code. */
-static int parse_flags(int argc, char **argv, struct job_flags *f, struct cli_client *client,
-                       const char *usage)
-{
-    int c;
-    optind = 1;
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "", job_options, NULL)) != -1) {
-        if (cli_client_option(client, c, optarg))
-            continue;
-        switch (c) {
-        case OPT_ID:
-            f->id = optarg;
-            break;
-        case OPT_NAME:
-            f->name = optarg;
-            break;
-        case OPT_CRON:
-            f->cron = optarg;
-            break;
-        case OPT_INTERVAL:
-            f->interval = optarg;
-            break;
-        case OPT_AT:
-            f->at = optarg;
-            break;
-        case OPT_TZ:
-            f->tz = optarg;
-            break;
-        case OPT_COMMAND:
-            f->command = optarg;
-            break;
-        case OPT_STATUS:
-            f->status = optarg;
-            break;
-        case OPT_TIMEOUT:
-            f->timeout = optarg;
-            break;
-        case OPT_OWNER:
-            f->owner = optarg;
-            break;
-        case OPT_CAMPAIGN:
-            f->campaign = optarg;
-            break;
-        case OPT_MAX_ATTEMPTS:
-            f->max_attempts = optarg;
-            break;
-        case OPT_VERSION:
-            f->version = optarg;
-            break;
-        case OPT_ALL:
-            f->all = true;
-            break;
-        case OPT_LABEL:
-            if (!strchr(optarg, '='))
-                return usage_error(usage, "--label: expected KEY=VALUE, got '%s'", optarg);
-            g_ptr_array_add(f->labels, optarg);
-            break;
-        case OPT_DEPENDS:
-            g_ptr_array_add(f->depends, optarg);
-            break;
-        case OPT_PAGE:
-        case OPT_PAGE_SIZE:
-            if (positive(optarg) < 0)
-                return usage_error(usage, "--page/--page-size: a positive integer, got '%s'",
-                                   optarg);
-            *(c == OPT_PAGE ? &f->page : &f->page_size) = positive(optarg);
-            break;
-        case CLI_OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        default:
-            return usage_error(usage, NULL, NULL);
-        }
-    }
-    if (f->campaign && !g_regex_match_simple("^-?[0-9]+$", f->campaign, 0, 0))
-        return usage_error(usage, "--campaign: an integer, got '%s'", f->campaign);
-    if (f->max_attempts && positive(f->max_attempts) < 0)
-        return usage_error(usage, "--max-attempts: a positive integer, got '%s'", f->max_attempts);
-    if (f->version && positive(f->version) < 0)
-        return usage_error(usage, "--version: the positive integer version you read, got '%s'",
-                           f->version);
-    return 0;
-}
+#define FINAL_RUN_PAGES 10 /* job status: how far back to look for a finished run */
 
 /* ---- building documents ------------------------------------------------- */
 
@@ -210,57 +40,61 @@ static json_t *child(json_t *obj, const char *key)
     return v;
 }
 
-static void set_labels(json_t *job, GPtrArray *labels)
+static void set_labels(json_t *obj, GPtrArray *labels)
 {
     for (guint i = 0; i < labels->len; i++) {
         const char *kv = g_ptr_array_index(labels, i), *eq = strchr(kv, '=');
         char *key = g_strndup(kv, (gsize)(eq - kv));
-        json_object_set_new(child(job, "labels"), key, json_string(eq + 1));
+        json_object_set_new(child(obj, "labels"), key, json_string(eq + 1));
         g_free(key);
     }
 }
 
-/* Set what the flags name on JOB; leave the rest as it is. */
-static void apply_flags(json_t *job, const struct job_flags *f)
+/* Set what the options name on JOB; leave the rest as it is. */
+static void apply_flags(json_t *job, struct cli_args *a)
 {
-    if (f->id)
-        json_object_set_new(job, "id", json_string(f->id));
-    if (f->name)
-        json_object_set_new(job, "name", json_string(f->name));
-    if (f->status)
-        json_object_set_new(job, "status", json_string(f->status));
-    if (f->owner)
-        json_object_set_new(job, "owner", json_string(f->owner));
-    if (f->campaign)
-        json_object_set_new(job, "campaign_id", json_integer(strtoll(f->campaign, NULL, 10)));
-    set_labels(job, f->labels);
+    static const struct {
+        enum cli_opt id;
+        const char *key;
+    } top[] = {
+        {CLI_O_ID, "id"}, {CLI_O_NAME, "name"}, {CLI_O_STATUS, "status"}, {CLI_O_OWNER, "owner"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(top); i++)
+        if (cli_args_has(a, top[i].id))
+            json_object_set_new(job, top[i].key, json_string(cli_args_get(a, top[i].id)));
+    if (cli_args_has(a, CLI_O_CAMPAIGN))
+        json_object_set_new(job, "campaign_id", json_integer(cli_args_int(a, CLI_O_CAMPAIGN, 0)));
+    set_labels(job, cli_args_list(a, CLI_O_LABEL));
+    GPtrArray *depends = cli_args_list(a, CLI_O_DEPENDS_ON);
+    const char *cron = cli_args_get(a, CLI_O_CRON), *interval = cli_args_get(a, CLI_O_INTERVAL),
+               *at = cli_args_get(a, CLI_O_AT), *tz = cli_args_get(a, CLI_O_TZ);
     json_t *scheduling = NULL;
-    if (f->cron || f->interval || f->at || f->tz || f->max_attempts || f->depends->len)
+    if (cron || interval || at || tz || cli_args_has(a, CLI_O_MAX_ATTEMPTS) || depends->len)
         scheduling = child(child(job, "metadata"), "scheduling");
-    if (f->cron || f->interval || f->at) { /* one schedule replaces another */
+    if (cron || interval || at) { /* one schedule replaces another */
         json_object_del(scheduling, "cron");
         json_object_del(scheduling, "interval");
         json_object_del(scheduling, "at");
     }
-    if (f->cron)
-        json_object_set_new(scheduling, "cron", json_string(f->cron));
-    if (f->interval)
-        json_object_set_new(scheduling, "interval", json_string(f->interval));
-    if (f->at)
-        json_object_set_new(scheduling, "at", json_string(f->at));
-    if (f->tz)
-        json_object_set_new(scheduling, "timezone", json_string(f->tz));
-    if (f->max_attempts)
+    if (cron)
+        json_object_set_new(scheduling, "cron", json_string(cron));
+    if (interval)
+        json_object_set_new(scheduling, "interval", json_string(interval));
+    if (at)
+        json_object_set_new(scheduling, "at", json_string(at));
+    if (tz)
+        json_object_set_new(scheduling, "timezone", json_string(tz));
+    if (cli_args_has(a, CLI_O_MAX_ATTEMPTS))
         json_object_set_new(child(scheduling, "retry_policy"), "max_attempts",
-                            json_integer(positive(f->max_attempts)));
-    if (f->depends->len) {
+                            json_integer(cli_args_int(a, CLI_O_MAX_ATTEMPTS, 1)));
+    if (depends->len) {
         json_t *deps = json_array();
-        for (guint i = 0; i < f->depends->len; i++)
-            json_array_append_new(deps, json_string(g_ptr_array_index(f->depends, i)));
+        for (guint i = 0; i < depends->len; i++)
+            json_array_append_new(deps, json_string(g_ptr_array_index(depends, i)));
         json_object_set_new(scheduling, "dependencies", deps);
     }
-    if (f->command) {
-        json_t *ex = json_pack("{ss ss sb}", "type", "shell", "command", f->command, "shell", 1);
+    if (cli_args_has(a, CLI_O_COMMAND)) {
+        json_t *ex = json_pack("{ss ss sb}", "type", "shell", "command",
+                               cli_args_get(a, CLI_O_COMMAND), "shell", 1);
         json_t *old = json_object_get(job, "executor");
         const char *keep[] = {"env", "cwd", "timeout"};
         for (size_t i = 0; json_is_object(old) && i < G_N_ELEMENTS(keep); i++)
@@ -268,8 +102,9 @@ static void apply_flags(json_t *job, const struct job_flags *f)
                 json_object_set(ex, keep[i], json_object_get(old, keep[i]));
         json_object_set_new(job, "executor", ex);
     }
-    if (f->timeout)
-        json_object_set_new(child(job, "executor"), "timeout", json_string(f->timeout));
+    if (cli_args_has(a, CLI_O_TIMEOUT))
+        json_object_set_new(child(job, "executor"), "timeout",
+                            json_string(cli_args_get(a, CLI_O_TIMEOUT)));
 }
 
 /* The job object of a document read from PATH ("-": IN): `{"job": {...}}` or
@@ -408,23 +243,11 @@ static void print_runs(json_t *runs, FILE *out)
 {
     static const char *const headers[] = {"RUN",     "STATUS",   "TRIGGER", "ATTEMPT", "SCHEDULED",
                                           "STARTED", "FINISHED", "EXIT",    "ERROR"};
+    static const char *const keys[] = {"id",          "status",       "trigger",
+                                       "attempt",     "scheduled_at", "started_at",
+                                       "finished_at", "exit_code",    "error"};
     static const int widths[] = {0, 0, 0, 0, 0, 0, 0, 0, ERROR_WIDTH};
-    struct cli_table *t = cli_table_new(G_N_ELEMENTS(headers), headers, widths);
-    size_t i;
-    json_t *run;
-    json_array_foreach(runs, i, run)
-    {
-        char *cells[G_N_ELEMENTS(headers)];
-        const char *keys[] = {"id",         "status",      "trigger",   "attempt", "scheduled_at",
-                              "started_at", "finished_at", "exit_code", "error"};
-        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++)
-            cells[k] = cli_cell_text(json_object_get(run, keys[k]));
-        cli_table_add(t, (const char *const *)cells);
-        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++)
-            g_free(cells[k]);
-    }
-    cli_table_print(t, out);
-    cli_table_free(t);
+    cli_table_print_objects(out, runs, G_N_ELEMENTS(headers), headers, keys, widths);
 }
 
 static void print_paging(json_t *body, FILE *out)
@@ -438,125 +261,108 @@ static void print_paging(json_t *body, FILE *out)
 
 /* ---- verbs -------------------------------------------------------------- */
 
-struct verb_ctx {
-    struct cli_client client;
-    struct job_flags flags;
-    int nargs; /* positional arguments after the verb */
-    char **args;
-    FILE *in, *out;
-};
-
 /* Call METHOD; print ANSWER_KEY of the answer with PRINT, or the JSON. */
-static int call_and_print(struct verb_ctx *v, const char *method, json_t *request,
+static int call_and_print(struct cli_args *a, const char *method, json_t *request,
                           const char *answer_key, void (*print)(json_t *, FILE *))
 {
+    struct cli_client client;
+    cli_client_from_args(&client, a);
     json_t *body = NULL;
-    int r = cli_rpc(&v->client, method, request, &body);
+    int r = cli_rpc(&client, method, request, &body);
     if (r != CLI_EXIT_OK)
         return r;
-    if (v->client.json)
-        cli_print_json(v->out, body);
+    if (client.json)
+        cli_print_json(a->out, body);
     else
-        print(json_object_get(body, answer_key), v->out);
+        print(answer_key ? json_object_get(body, answer_key) : body, a->out);
     json_decref(body);
     return CLI_EXIT_OK;
 }
 
-static int job_create(struct verb_ctx *v)
+static json_t *job_id_request(struct cli_args *a)
 {
-    if (v->nargs > 1)
-        return usage_error(job_usage, "job create: one FILE at most, got '%s'", v->args[1]);
-    json_t *job = v->nargs ? read_job_file(v->args[0], v->in) : json_object();
+    return json_pack("{ss}", "job_id", a->args[0]);
+}
+
+int cli_job_create(struct cli_args *a)
+{
+    json_t *job = a->nargs ? read_job_file(a->args[0], a->in) : json_object();
     if (!job)
         return CLI_EXIT_USAGE;
-    apply_flags(job, &v->flags);
+    apply_flags(job, a);
     /* A job made from flags alone without --command is a manual or noop job; a
      * document keeps what it says, so the server names what it lacks. */
-    if (!v->nargs && !json_object_get(job, "executor"))
+    if (!a->nargs && !json_object_get(job, "executor"))
         json_object_set_new(job, "executor", json_pack("{ss}", "type", "noop"));
-    return call_and_print(v, "CreateJob", json_pack("{so}", "job", job), "job", print_job);
+    return call_and_print(a, "CreateJob", json_pack("{so}", "job", job), "job", print_job);
 }
 
-static int need_id(struct verb_ctx *v, const char *verb, int max_args)
+int cli_job_get(struct cli_args *a)
 {
-    if (v->nargs < 1 || v->nargs > max_args) {
-        fprintf(stderr, "ovsched: job %s: expected a job ID\n", verb);
-        fputs(job_usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
+    return call_and_print(a, "GetJob", job_id_request(a), "job", print_job);
 }
 
-static int job_get(struct verb_ctx *v)
-{
-    int r = need_id(v, "get", 1);
-    return r ? r
-             : call_and_print(v, "GetJob", json_pack("{ss}", "job_id", v->args[0]), "job",
-                              print_job);
-}
-
-static json_t *list_request(const struct job_flags *f, long page)
+static json_t *list_request(struct cli_args *a, long long page)
 {
     json_t *req = json_pack("{sI sI}", "page", (json_int_t)page, "page_size",
-                            (json_int_t)(f->page_size > 0 ? f->page_size : 50));
-    if (f->status)
-        json_object_set_new(req, "status", json_string(f->status));
-    if (f->campaign)
-        json_object_set_new(req, "campaign_id", json_integer(strtoll(f->campaign, NULL, 10)));
-    if (f->labels->len)
-        set_labels(req, f->labels);
+                            (json_int_t)cli_args_int(a, CLI_O_PAGE_SIZE, 50));
+    if (cli_args_has(a, CLI_O_STATUS))
+        json_object_set_new(req, "status", json_string(cli_args_get(a, CLI_O_STATUS)));
+    if (cli_args_has(a, CLI_O_CAMPAIGN))
+        json_object_set_new(req, "campaign_id", json_integer(cli_args_int(a, CLI_O_CAMPAIGN, 0)));
+    set_labels(req, cli_args_list(a, CLI_O_LABEL));
     return req;
 }
 
-static int job_list(struct verb_ctx *v)
+int cli_job_list(struct cli_args *a)
 {
-    if (v->nargs)
-        return usage_error(job_usage, "job list: unexpected argument '%s'", v->args[0]);
-    long page = v->flags.page > 0 ? v->flags.page : 1;
-    json_t *all = json_array(), *body = NULL;
+    struct cli_client client;
+    cli_client_from_args(&client, a);
+    bool all = cli_args_has(a, CLI_O_ALL);
+    long long page = cli_args_int(a, CLI_O_PAGE, 1);
+    json_t *jobs = json_array(), *body = NULL;
     int r;
     for (;;) {
-        r = cli_rpc(&v->client, "ListJobs", list_request(&v->flags, page), &body);
+        r = cli_rpc(&client, "ListJobs", list_request(a, page), &body);
         if (r != CLI_EXIT_OK)
             break;
-        json_array_extend(all, json_object_get(body, "jobs"));
-        if (!v->flags.all || page >= json_integer_value(json_object_get(body, "total_pages")))
+        json_array_extend(jobs, json_object_get(body, "jobs"));
+        if (!all || page >= json_integer_value(json_object_get(body, "total_pages")))
             break;
         json_decref(body);
         body = NULL;
         page++;
     }
-    if (r == CLI_EXIT_OK && v->client.json) {
-        if (v->flags.all) /* one answer with every job */
-            json_object_set(body, "jobs", all);
-        cli_print_json(v->out, body);
+    if (r == CLI_EXIT_OK && client.json) {
+        if (all) /* one answer with every job */
+            json_object_set(body, "jobs", jobs);
+        cli_print_json(a->out, body);
     } else if (r == CLI_EXIT_OK) {
-        print_job_table(all, v->out);
-        if (!v->flags.all)
-            print_paging(body, v->out);
+        print_job_table(jobs, a->out);
+        if (!all)
+            print_paging(body, a->out);
     }
     json_decref(body);
-    json_decref(all);
+    json_decref(jobs);
     return r;
 }
 
 static const char *const view_keys[] = {"version", "created_at", "updated_at", "next_run_time"};
 
 /* Read-modify-write: the job as stored, the flags applied, the version read. */
-static int job_update(struct verb_ctx *v)
+int cli_job_update(struct cli_args *a)
 {
-    int r = need_id(v, "update", 2);
-    if (r)
-        return r;
     json_t *job = NULL, *body = NULL;
-    json_int_t version = v->flags.version ? positive(v->flags.version) : 0;
-    if (v->nargs == 2) {
-        if (!(job = read_job_file(v->args[1], v->in)))
+    json_int_t version = cli_args_int(a, CLI_O_VERSION, 0);
+    if (a->nargs == 2) {
+        if (!(job = read_job_file(a->args[1], a->in)))
             return CLI_EXIT_USAGE;
         if (!version && json_is_integer(json_object_get(job, "version")))
             version = json_integer_value(json_object_get(job, "version"));
     } else {
-        r = cli_rpc(&v->client, "GetJob", json_pack("{ss}", "job_id", v->args[0]), &body);
+        struct cli_client client;
+        cli_client_from_args(&client, a);
+        int r = cli_rpc(&client, "GetJob", job_id_request(a), &body);
         if (r != CLI_EXIT_OK)
             return r;
         job = json_incref(json_object_get(body, "job"));
@@ -566,25 +372,47 @@ static int job_update(struct verb_ctx *v)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(view_keys); i++)
         json_object_del(job, view_keys[i]);
-    apply_flags(job, &v->flags);
-    json_object_set_new(job, "id", json_string(v->args[0]));
+    apply_flags(job, a);
+    json_object_set_new(job, "id", json_string(a->args[0]));
     json_t *request = json_pack("{so}", "job", job);
     if (version > 0)
         json_object_set_new(request, "version", json_integer(version));
-    return call_and_print(v, "UpdateJob", request, "job", print_job);
+    return call_and_print(a, "UpdateJob", request, "job", print_job);
 }
 
-static void print_deleted(json_t *success, FILE *out)
+static void print_deleted(json_t *body, FILE *out)
 {
-    fprintf(out, "deleted: %s\n", json_is_true(success) ? "yes" : "no");
+    fprintf(out, "deleted: %s\n", json_is_true(json_object_get(body, "success")) ? "yes" : "no");
+    json_t *detached = json_object_get(body, "detached");
+    if (json_array_size(detached)) {
+        char *ids = cli_cell_text(detached);
+        fprintf(out, "detached from: %s\n", ids);
+        g_free(ids);
+    }
 }
 
-static int job_delete(struct verb_ctx *v)
+int cli_job_delete(struct cli_args *a)
 {
-    int r = need_id(v, "delete", 1);
-    return r ? r
-             : call_and_print(v, "DeleteJob", json_pack("{ss}", "job_id", v->args[0]), "success",
-                              print_deleted);
+    json_t *request = job_id_request(a);
+    bool detach = cli_args_has(a, CLI_O_DETACH);
+    if (detach)
+        json_object_set_new(request, "detach", json_true());
+    struct cli_client client;
+    cli_client_from_args(&client, a);
+    char err[1024];
+    json_t *body = NULL;
+    int r = cli_rpc_quiet(&client, "DeleteJob", request, &body, err, sizeof(err));
+    if (r == CLI_EXIT_OK && client.json)
+        cli_print_json(a->out, body);
+    else if (r == CLI_EXIT_OK)
+        print_deleted(body, a->out);
+    else if (*err)
+        fprintf(stderr, "ovsched: %s\n", err);
+    /* The API's message speaks of the request field: say how the CLI asks. */
+    if (r != CLI_EXIT_OK && !detach && strstr(err, "detach"))
+        fprintf(stderr, "ovsched: `ovsched job delete %s --detach` does that\n", a->args[0]);
+    json_decref(body);
+    return r;
 }
 
 static void print_one_run(json_t *run, FILE *out)
@@ -594,135 +422,190 @@ static void print_one_run(json_t *run, FILE *out)
     json_decref(runs);
 }
 
-static int job_run(struct verb_ctx *v)
+int cli_job_run(struct cli_args *a)
 {
-    int r = need_id(v, "run", 1);
-    return r ? r
-             : call_and_print(v, "RunJob", json_pack("{ss}", "job_id", v->args[0]), "run",
-                              print_one_run);
+    return call_and_print(a, "RunJob", job_id_request(a), "run", print_one_run);
 }
 
-static int job_set_status(struct verb_ctx *v, const char *verb, const char *method)
+int cli_job_pause(struct cli_args *a)
 {
-    int r = need_id(v, verb, 1);
-    return r ? r
-             : call_and_print(v, method, json_pack("{ss}", "job_id", v->args[0]), "job", print_job);
+    return call_and_print(a, "PauseJob", job_id_request(a), "job", print_job);
 }
 
-static int job_pause(struct verb_ctx *v)
+int cli_job_resume(struct cli_args *a)
 {
-    return job_set_status(v, "pause", "PauseJob");
+    return call_and_print(a, "ResumeJob", job_id_request(a), "job", print_job);
 }
 
-static int job_resume(struct verb_ctx *v)
+/* ---- job status ----------------------------------------------------------- */
+
+static bool run_is_final(json_t *run)
 {
-    return job_set_status(v, "resume", "ResumeJob");
+    enum sched_run_status status;
+    return str(run, "status") && sched_run_status_from_string(str(run, "status"), &status) == 0 &&
+           sched_run_status_is_final(status);
 }
 
-static void print_status(json_t *body, FILE *out)
+/* A run written ahead of its slot (PENDING, its slot still to come): the
+ * next run, not a current one. */
+static bool run_is_upcoming(json_t *run, int64_t now_at)
 {
-    static const char *const keys[] = {"job_id", "status", "next_run_time", "reason"};
-    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
-        char key[32];
-        snprintf(key, sizeof(key), "%s:", keys[i]);
-        print_field(out, key, json_object_get(body, keys[i]));
+    int64_t slot_at;
+    return g_strcmp0(str(run, "status"), "PENDING") == 0 && str(run, "scheduled_at") &&
+           timefmt_rfc3339_parse(str(run, "scheduled_at"), &slot_at, NULL) == 0 && slot_at > now_at;
+}
+
+/* The newest finished run of JOB_ID from its run history (a new reference),
+ * or NULL: for when GetJobStatus answers no last run although there is one
+ * (it looks only at the newest runs, which may all be in flight). */
+static json_t *last_finished_run(const struct cli_client *client, const char *job_id)
+{
+    for (int page = 1; page <= FINAL_RUN_PAGES; page++) {
+        json_t *body = NULL;
+        char err[256];
+        if (cli_rpc_quiet(client, "ListJobRuns",
+                          json_pack("{ss si si}", "job_id", job_id, "page", page, "page_size", 100),
+                          &body, err, sizeof(err)) != CLI_EXIT_OK)
+            return NULL;
+        size_t i;
+        json_t *run, *found = NULL;
+        json_array_foreach(json_object_get(body, "runs"), i, run)
+        {
+            if (run_is_final(run)) {
+                found = json_incref(run);
+                break;
+            }
+        }
+        bool more = page < json_integer_value(json_object_get(body, "total_pages"));
+        json_decref(body);
+        if (found || !more)
+            return found;
     }
-    json_t *current = json_object_get(body, "current_run"),
-           *last = json_object_get(body, "last_run");
-    fprintf(out, "%-14s %s %s\n", "current_run:", str(current, "id") ? str(current, "id") : "-",
-            str(current, "status") ? str(current, "status") : "");
-    fprintf(out, "%-14s %s %s %s\n", "last_run:", str(last, "id") ? str(last, "id") : "-",
-            str(last, "status") ? str(last, "status") : "",
-            str(last, "finished_at") ? str(last, "finished_at") : "");
-    print_field(out, "blocked_by:", json_object_get(body, "blocked_by"));
+    return NULL;
 }
 
-static int job_status(struct verb_ctx *v)
+/* One blocked_by entry in words: "a: failed (its last run ended FAILED)". */
+static char *blocker_text(json_t *b)
 {
-    int r = need_id(v, "status", 1);
-    if (r)
-        return r;
+    const char *state = str(b, "state"), *last = str(b, "last_run_status");
+    const char *since = str(b, "since"), *completed = str(b, "last_completed_at");
+    char *last_text = last ? g_strdup_printf("its last run ended %s", last) : g_strdup("no runs");
+    char *text;
+    if (g_strcmp0(state, "missing") == 0)
+        text = g_strdup("does not exist");
+    else if (g_strcmp0(state, "failed") == 0)
+        text = g_strdup_printf("failed (%s)", last_text);
+    else if (g_strcmp0(state, "paused") == 0)
+        text = g_strdup_printf("is paused and has not completed since %s (%s)", since ? since : "-",
+                               last_text);
+    else if (g_strcmp0(state, "never_completed") == 0)
+        text = g_strdup_printf("has never completed (%s)", last_text);
+    else
+        text = g_strdup_printf("has not completed since %s (last completed %s; %s)",
+                               since ? since : "-", completed ? completed : "never", last_text);
+    char *line = g_strdup_printf("%s %s", str(b, "job_id") ? str(b, "job_id") : "?", text);
+    g_free(text);
+    g_free(last_text);
+    return line;
+}
+
+static void print_run_line(FILE *out, const char *key, json_t *run)
+{
+    if (!json_is_object(run)) {
+        fprintf(out, "%-16s -\n", key);
+        return;
+    }
+    const char *at = str(run, "finished_at")  ? str(run, "finished_at")
+                     : str(run, "started_at") ? str(run, "started_at")
+                                              : str(run, "scheduled_at");
+    fprintf(out, "%-16s %s %s%s%s\n", key, str(run, "id") ? str(run, "id") : "-",
+            str(run, "status") ? str(run, "status") : "", at ? " " : "", at ? at : "");
+}
+
+static void print_status(json_t *body, json_t *last, FILE *out)
+{
+    json_t *current = json_object_get(body, "current_run");
+    if (run_is_upcoming(current, (int64_t)g_get_real_time() / G_USEC_PER_SEC))
+        current = NULL;
+    fprintf(out, "%-16s %s\n", "job_id:", str(body, "job_id") ? str(body, "job_id") : "-");
+    fprintf(out, "%-16s %s\n", "status:", str(body, "status") ? str(body, "status") : "-");
+    fprintf(out, "%-16s %s\n",
+            "next_run_time:", str(body, "next_run_time") ? str(body, "next_run_time") : "-");
+    print_run_line(out, "current_run:", current);
+    print_run_line(out, "last_run:", last);
+    fprintf(out, "%-16s %s\n", "last_run_status:", str(last, "status") ? str(last, "status") : "-");
+    json_t *retry = json_object_get(body, "retry");
+    if (json_is_object(retry))
+        fprintf(out, "%-16s attempt %lld\n",
+                "retry:", (long long)json_integer_value(json_object_get(retry, "attempt")));
+    fprintf(out, "%-16s %s\n", "reason:", str(body, "reason") ? str(body, "reason") : "-");
+    json_t *blocked = json_object_get(body, "blocked_by");
+    if (!json_array_size(blocked))
+        fprintf(out, "%-16s -\n", "blocked_by:");
+    size_t i;
+    json_t *b;
+    json_array_foreach(blocked, i, b)
+    {
+        char *line = blocker_text(b);
+        fprintf(out, "%-16s %s\n", i ? "" : "blocked_by:", line);
+        g_free(line);
+    }
+}
+
+int cli_job_status(struct cli_args *a)
+{
+    struct cli_client client;
+    cli_client_from_args(&client, a);
     json_t *body = NULL;
-    r = cli_rpc(&v->client, "GetJobStatus", json_pack("{ss}", "job_id", v->args[0]), &body);
-    if (r == CLI_EXIT_OK) {
-        if (v->client.json)
-            cli_print_json(v->out, body);
-        else
-            print_status(body, v->out);
+    int r = cli_rpc(&client, "GetJobStatus", job_id_request(a), &body);
+    if (r != CLI_EXIT_OK)
+        return r;
+    if (client.json) {
+        cli_print_json(a->out, body);
+    } else {
+        json_t *last = json_object_get(body, "last_run");
+        last = json_is_object(last) ? json_incref(last) : last_finished_run(&client, a->args[0]);
+        print_status(body, last, a->out);
+        json_decref(last);
+    }
+    json_decref(body);
+    return CLI_EXIT_OK;
+}
+
+/* ---- runs, decisions ---------------------------------------------------------- */
+
+int cli_runs_run(struct cli_args *a)
+{
+    struct cli_client client;
+    cli_client_from_args(&client, a);
+    json_t *req = json_pack("{ss sI sI}", "job_id", a->args[0], "page",
+                            (json_int_t)cli_args_int(a, CLI_O_PAGE, 1), "page_size",
+                            (json_int_t)cli_args_int(a, CLI_O_PAGE_SIZE, 20));
+    json_t *body = NULL;
+    int r = cli_rpc(&client, "ListJobRuns", req, &body);
+    if (r == CLI_EXIT_OK && client.json) {
+        cli_print_json(a->out, body);
+    } else if (r == CLI_EXIT_OK) {
+        print_runs(json_object_get(body, "runs"), a->out);
+        print_paging(body, a->out);
     }
     json_decref(body);
     return r;
 }
 
-static const struct verb {
-    const char *name;
-    int (*run)(struct verb_ctx *v);
-} verbs[] = {
-    {"create", job_create}, {"get", job_get},       {"list", job_list},
-    {"update", job_update}, {"delete", job_delete}, {"run", job_run},
-    {"pause", job_pause},   {"resume", job_resume}, {"status", job_status},
-};
-
-static void flags_init(struct job_flags *f)
+static void print_decisions(json_t *decisions, FILE *out)
 {
-    *f = (struct job_flags){0};
-    f->labels = g_ptr_array_new();
-    f->depends = g_ptr_array_new();
+    static const char *const headers[] = {"DECIDED", "KIND", "SLOT",  "LAST SLOT",
+                                          "COUNT",   "RUN",  "REASON"};
+    static const char *const keys[] = {"decided_at", "kind",   "first_slot", "last_slot",
+                                       "count",      "run_id", "reason"};
+    static const int widths[] = {0, 0, 0, 0, 0, 0, 60};
+    cli_table_print_objects(out, decisions, G_N_ELEMENTS(headers), headers, keys, widths);
 }
 
-static void flags_release(struct job_flags *f)
+int cli_decisions_run(struct cli_args *a)
 {
-    g_ptr_array_free(f->labels, TRUE);
-    g_ptr_array_free(f->depends, TRUE);
-}
-
-int cli_job_main(int argc, char **argv, FILE *in, FILE *out)
-{
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(job_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-    }
-    const struct verb *verb = NULL;
-    for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            verb = &verbs[i];
-    if (!verb)
-        return usage_error(job_usage, "job: unknown subcommand '%s'", argv[1]);
-    struct verb_ctx v = {.in = in, .out = out};
-    cli_client_init(&v.client);
-    flags_init(&v.flags);
-    int r = parse_flags(argc - 1, argv + 1, &v.flags, &v.client, job_usage);
-    if (r == 0) {
-        v.nargs = argc - 1 - optind;
-        v.args = argv + 1 + optind;
-        r = verb->run(&v);
-    }
-    flags_release(&v.flags);
-    return r < 0 ? CLI_EXIT_OK : r;
-}
-
-int cli_runs_main(int argc, char **argv, FILE *in, FILE *out)
-{
-    struct verb_ctx v = {.in = in, .out = out};
-    cli_client_init(&v.client);
-    flags_init(&v.flags);
-    int r = parse_flags(argc, argv, &v.flags, &v.client, runs_usage);
-    if (r == 0 && argc - optind != 1)
-        r = usage_error(runs_usage, "runs: expected one JOB id%s", "");
-    if (r == 0) {
-        json_t *req = json_pack("{ss sI sI}", "job_id", argv[optind], "page",
-                                (json_int_t)(v.flags.page > 0 ? v.flags.page : 1), "page_size",
-                                (json_int_t)(v.flags.page_size > 0 ? v.flags.page_size : 20));
-        json_t *body = NULL;
-        r = cli_rpc(&v.client, "ListJobRuns", req, &body);
-        if (r == CLI_EXIT_OK && v.client.json) {
-            cli_print_json(out, body);
-        } else if (r == CLI_EXIT_OK) {
-            print_runs(json_object_get(body, "runs"), out);
-            print_paging(body, out);
-        }
-        json_decref(body);
-    }
-    flags_release(&v.flags);
-    return r < 0 ? CLI_EXIT_OK : r;
+    json_t *request = json_pack("{ss sI}", "job_id", a->args[0], "limit",
+                                (json_int_t)cli_args_int(a, CLI_O_LIMIT, 100));
+    return call_and_print(a, "ListJobDecisions", request, "decisions", print_decisions);
 }

@@ -10,9 +10,6 @@
 
 #include "cli/internal.h"
 
-static const char jobsdir_usage[] =
-    "usage: ovsched jobs-dir status [--json] [--server URL] [--token T]\n";
-
 static void print_status(json_t *st, FILE *out)
 {
     static const char *const keys[] = {
@@ -27,42 +24,20 @@ static void print_status(json_t *st, FILE *out)
     }
 }
 
-int cli_jobsdir_main(int argc, char **argv, FILE *in, FILE *out)
+int cli_jobsdir_status(struct cli_args *a)
 {
-    (void)in;
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     struct cli_client client;
-    cli_client_init(&client);
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
-        fputs(jobsdir_usage, out);
-        return CLI_EXIT_OK;
-    }
-    if (argc < 2 || strcmp(argv[1], "status") != 0) {
-        fputs(jobsdir_usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
-        if (cli_client_option(&client, c, optarg))
-            continue;
-        fputs(jobsdir_usage, c == CLI_OPT_HELP ? out : stderr);
-        return c == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    }
-    if (optind < argc - 1) {
-        fputs(jobsdir_usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
+    cli_client_from_args(&client, a);
     json_t *body = NULL;
     int r = cli_rpc(&client, "GetJobsDirStatus", json_object(), &body);
     if (r != CLI_EXIT_OK)
         return r;
     if (client.json)
-        cli_print_json(out, body);
+        cli_print_json(a->out, body);
     else if (!json_is_true(json_object_get(body, "enabled")))
-        fputs("no jobs folder (start the daemon with `ovsched serve --jobs-dir DIR`)\n", out);
+        fputs("no jobs folder (start the daemon with `ovsched serve --jobs-dir DIR`)\n", a->out);
     else
-        print_status(body, out);
+        print_status(body, a->out);
     bool refused = json_is_true(json_object_get(body, "enabled")) &&
                    !json_is_true(json_object_get(body, "ok"));
     json_decref(body);

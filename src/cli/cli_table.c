@@ -122,3 +122,23 @@ char *cli_cell_text(json_t *cell)
     }
     return NULL;
 }
+
+void cli_table_print_objects(FILE *out, json_t *rows, size_t ncols, const char *const *headers,
+                             const char *const *keys, const int *max_widths)
+{
+    struct cli_table *t = cli_table_new(ncols, headers, max_widths);
+    char **cells = g_new0(char *, ncols + 1);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        for (size_t k = 0; k < ncols; k++)
+            cells[k] = cli_cell_text(json_object_get(row, keys[k]));
+        cli_table_add(t, (const char *const *)cells);
+        for (size_t k = 0; k < ncols; k++)
+            g_clear_pointer(&cells[k], g_free);
+    }
+    g_free(cells);
+    cli_table_print(t, out);
+    cli_table_free(t);
+}

@@ -1,5 +1,5 @@
 /*
- * cli_token - `ovsched token create|list|revoke`: API tokens (SPEC section 8,
+ * cli_token - `ovsched token create|list|revoke`: API tokens (docs/security.md:
  * roles admin, operator, viewer, optionally bound to a tenant) through the
  * CreateToken, ListTokens and RevokeToken calls.  The secret is shown once,
  * by `create`; the server keeps only what identifies it.
@@ -9,41 +9,12 @@
 
 #include "cli/internal.h"
 
-static const char token_usage[] =
-    "usage: ovsched token create --name NAME --role admin|operator|viewer [--campaign N]\n"
-    "       ovsched token list\n"
-    "       ovsched token revoke ID\n"
-    "common options: --server URL (OVSCHED_SERVER), --token T (OVSCHED_TOKEN), --json\n";
-
-enum { OPT_ROLE = 1, OPT_NAME, OPT_CAMPAIGN };
-
-static int usage(const char *what, const char *arg)
-{
-    if (what)
-        fprintf(stderr, "ovsched: token: %s%s%s\n", what, arg ? " " : "", arg ? arg : "");
-    fputs(token_usage, stderr);
-    return CLI_EXIT_USAGE;
-}
-
 static void print_tokens(json_t *tokens, FILE *out)
 {
     static const char *const headers[] = {"ID", "NAME", "ROLE", "CAMPAIGN", "CREATED", "REVOKED"};
     static const char *const keys[] = {"id",          "name",       "role",
                                        "campaign_id", "created_at", "revoked_at"};
-    struct cli_table *t = cli_table_new(G_N_ELEMENTS(headers), headers, NULL);
-    size_t i;
-    json_t *token;
-    json_array_foreach(tokens, i, token)
-    {
-        char *cells[G_N_ELEMENTS(keys)];
-        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++)
-            cells[k] = cli_cell_text(json_object_get(token, keys[k]));
-        cli_table_add(t, (const char *const *)cells);
-        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++)
-            g_free(cells[k]);
-    }
-    cli_table_print(t, out);
-    cli_table_free(t);
+    cli_table_print_objects(out, tokens, G_N_ELEMENTS(headers), headers, keys, NULL);
 }
 
 /* The answer of CreateToken for a person: the secret (`token` as a string, or
@@ -62,72 +33,60 @@ static void print_created(json_t *body, FILE *out)
     g_free(id);
 }
 
-int cli_token_main(int argc, char **argv, FILE *in, FILE *out)
+/* Call METHOD with REQUEST and print the answer with PRINT (or the JSON). */
+static int token_call(struct cli_args *a, const char *method, json_t *request,
+                      void (*print)(struct cli_args *, json_t *))
 {
-    (void)in;
-    static const struct option options[] = {
-        {"role", required_argument, NULL, OPT_ROLE},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"campaign", required_argument, NULL, OPT_CAMPAIGN},
-        CLI_COMMON_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    if (argc < 2)
-        return usage(NULL, NULL);
     struct cli_client client;
-    cli_client_init(&client);
-    const char *role = NULL, *name = NULL, *campaign = NULL, *verb = argv[1];
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
-        if (cli_client_option(&client, c, optarg))
-            continue;
-        if (c == OPT_ROLE)
-            role = optarg;
-        else if (c == OPT_NAME)
-            name = optarg;
-        else if (c == OPT_CAMPAIGN && g_regex_match_simple("^-?[0-9]+$", optarg, 0, 0))
-            campaign = optarg;
-        else if (c == CLI_OPT_HELP) {
-            fputs(token_usage, out);
-            return CLI_EXIT_OK;
-        } else
-            return usage(c == OPT_CAMPAIGN ? "--campaign: an integer, got" : NULL, optarg);
-    }
-    int nargs = argc - 1 - optind;
-    char **args = argv + 1 + optind;
-    json_t *request = NULL, *body = NULL;
-    const char *method = NULL;
-    if (strcmp(verb, "create") == 0 && nargs == 0) {
-        if (!role || !name)
-            return usage("create: --name and --role are required (role: admin, operator or "
-                         "viewer)",
-                         NULL);
-        method = "CreateToken";
-        request = json_pack("{ss ss}", "name", name, "role", role);
-        if (campaign)
-            json_object_set_new(request, "campaign_id",
-                                json_integer(g_ascii_strtoll(campaign, NULL, 10)));
-    } else if (strcmp(verb, "list") == 0 && nargs == 0) {
-        method = "ListTokens";
-        request = json_object();
-    } else if (strcmp(verb, "revoke") == 0 && nargs == 1) {
-        method = "RevokeToken";
-        request = json_pack("{ss}", "token_id", args[0]);
-    } else {
-        return usage("unknown subcommand or wrong arguments:", verb);
-    }
+    cli_client_from_args(&client, a);
+    json_t *body = NULL;
     int r = cli_rpc(&client, method, request, &body);
     if (r != CLI_EXIT_OK)
         return r;
     if (client.json)
-        cli_print_json(out, body);
-    else if (strcmp(method, "CreateToken") == 0)
-        print_created(body, out);
-    else if (strcmp(method, "ListTokens") == 0)
-        print_tokens(json_object_get(body, "tokens"), out);
+        cli_print_json(a->out, body);
     else
-        fprintf(out, "revoked: %s\n", args[0]);
+        print(a, body);
     json_decref(body);
     return CLI_EXIT_OK;
+}
+
+static void print_created_answer(struct cli_args *a, json_t *body)
+{
+    print_created(body, a->out);
+}
+
+static void print_list_answer(struct cli_args *a, json_t *body)
+{
+    print_tokens(json_object_get(body, "tokens"), a->out);
+}
+
+static void print_revoked_answer(struct cli_args *a, json_t *body)
+{
+    (void)body;
+    fprintf(a->out, "revoked: %s\n", a->args[0]);
+}
+
+int cli_token_create(struct cli_args *a)
+{
+    if (!cli_args_has(a, CLI_O_NAME) || !cli_args_has(a, CLI_O_ROLE))
+        return cli_usage_error(a->cmd, "--%s is required",
+                               cli_args_has(a, CLI_O_NAME) ? "role" : "name");
+    json_t *request = json_pack("{ss ss}", "name", cli_args_get(a, CLI_O_NAME), "role",
+                                cli_args_get(a, CLI_O_ROLE));
+    if (cli_args_has(a, CLI_O_CAMPAIGN))
+        json_object_set_new(request, "campaign_id",
+                            json_integer(cli_args_int(a, CLI_O_CAMPAIGN, 0)));
+    return token_call(a, "CreateToken", request, print_created_answer);
+}
+
+int cli_token_list(struct cli_args *a)
+{
+    return token_call(a, "ListTokens", json_object(), print_list_answer);
+}
+
+int cli_token_revoke(struct cli_args *a)
+{
+    return token_call(a, "RevokeToken", json_pack("{ss}", "token_id", a->args[0]),
+                      print_revoked_answer);
 }

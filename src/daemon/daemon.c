@@ -1069,7 +1069,14 @@ static int daemon_init(struct daemon *d, char *err, size_t err_size)
     if (r < 0 || (r = daemon_run_as_check(&d->config, err, err_size)) < 0 ||
         (r = lock_data_dir(d, err, err_size)) < 0)
         return r;
-    r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
+    if (d->config.store) {
+        char shown[512];
+        store_conninfo_redact(d->config.store, shown, sizeof(shown));
+        log_line("info", "store: PostgreSQL at %s", shown);
+        r = store_open_postgres(d->config.store, STORE_PG_EXCLUSIVE, &d->store, err, err_size);
+    } else {
+        r = store_open_sqlite(d->config.data_dir, &d->store, err, err_size);
+    }
     if (r < 0)
         return r;
     uint64_t max_id = 0;
@@ -1209,6 +1216,23 @@ static int parse_listen(const char *text, struct daemon_config *config)
     return 0;
 }
 
+/* --store: "sqlite" (the default: DATA/ovsched.db), or a PostgreSQL URL or
+ * key=value connection string (docs/storage.md). */
+static int parse_store(const char *text, struct daemon_config *config, char *err, size_t err_size)
+{
+    if (strcmp(text, "sqlite") == 0) {
+        config->store = NULL;
+        return 0;
+    }
+    if (g_str_has_prefix(text, "postgres://") || g_str_has_prefix(text, "postgresql://") ||
+        strchr(text, '=')) {
+        config->store = text;
+        return 0;
+    }
+    snprintf(err, err_size, "--store: expected sqlite or a postgres:// URL");
+    return -EINVAL;
+}
+
 int daemon_main(int argc, char **argv, FILE *in, FILE *out)
 {
     (void)in;
@@ -1224,6 +1248,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         {"max-connections", required_argument, NULL, 'c'},
         {"run-as", required_argument, NULL, DAEMON_OPT_RUN_AS},
         {"run-as-tenant", required_argument, NULL, DAEMON_OPT_RUN_AS_TENANT},
+        {"store", required_argument, NULL, 'S'},
         EVENTS_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -1260,6 +1285,8 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         } else if ((c == DAEMON_OPT_RUN_AS || c == DAEMON_OPT_RUN_AS_TENANT) &&
                    daemon_run_as_option(&d->config, c, optarg, err, sizeof(err)) == 0) {
             continue;
+        } else if (c == 'S' && parse_store(optarg, &d->config, err, sizeof(err)) == 0) {
+            continue;
         } else if (c >= EVENTS_OPT_FIRST &&
                    events_config_option(&d->config.events, c, optarg, err, sizeof(err)) == 0) {
             continue;
@@ -1268,6 +1295,7 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
                 fprintf(stderr, "ovsched: %s\n", err);
             fprintf(stderr,
                     "usage: ovsched serve [--listen HOST:PORT] [--data DIR] "
+                    "[--store sqlite|postgres://USER@HOST:PORT/DB] "
                     "[--max-in-flight N] [--jobs-dir DIR] [--log-format json|text] " EVENTS_USAGE
                     "\n       [--nexus-url URL] [--redis-ingest redis://HOST:PORT] "
                     "[--redis-ingest-channel NAME]\n       [--max-connections N] "
@@ -1284,8 +1312,13 @@ int daemon_main(int argc, char **argv, FILE *in, FILE *out)
         g_free(d);
         return 1;
     }
-    fprintf(out, "ovsched: listening on http://%s:%d (data in %s)\n", d->config.listen_host,
-            http_server_port(d->http), d->config.data_dir);
+    char store_shown[512] = "";
+    if (d->config.store) {
+        strcpy(store_shown, ", store ");
+        store_conninfo_redact(d->config.store, store_shown + 8, sizeof(store_shown) - 8);
+    }
+    fprintf(out, "ovsched: listening on http://%s:%d (data in %s%s)\n", d->config.listen_host,
+            http_server_port(d->http), d->config.data_dir, store_shown);
     fflush(out);
     char ready[256];
     snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on http://%s:%d",

@@ -51,6 +51,7 @@ struct daemon_config {
     const char *tenant_run_as[DAEMON_MAX_TENANT_USERS];
     size_t tenant_run_as_count;
     unsigned max_connections; /* --max-connections; 0: the HTTP server's default */
+    const char *store; /* --store: a PostgreSQL connection string; NULL: SQLite in data_dir */
 };
 
 struct daemon {
@@ -118,7 +119,8 @@ void daemon_finish_pending(struct daemon *d);
 /* Go on with a stop that waited for something (see patterns_stop()). */
 void daemon_finish_stop(struct daemon *d);
 
-/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--max-in-flight N] [--jobs-dir DIR]`. */
+/* `ovsched serve [--listen HOST:PORT] [--data DIR] [--store URL] [--max-in-flight N]
+ * [--jobs-dir DIR]`. */
 int daemon_main(int argc, char **argv, FILE *in, FILE *out);
 
 /* ---- run_as (daemon_run_as.c) ---- */

@@ -540,6 +540,11 @@ struct events_msg *events_sub_pop(struct events_sub *sub)
     return g_queue_pop_head(&sub->queue);
 }
 
+bool events_sub_caught_up(const struct events_sub *sub)
+{
+    return !sub->replaying && sub->queue.length == 0;
+}
+
 const char *events_sub_overflow_reason(const struct events_sub *sub)
 {
     return sub->reason;
@@ -907,6 +912,15 @@ bool events_http(struct events *ev, const struct http_request *req, struct http_
         reply(resp, 400, "invalid_argument", err);
         return true;
     }
+    /* SSE `follow=false`: the log after `since`, then the end of the stream. */
+    const char *follow = sse ? http_request_query(req, "follow") : NULL;
+    bool follows = !follow || strcmp(follow, "true") == 0 || strcmp(follow, "1") == 0;
+    bool stops = follow && (strcmp(follow, "false") == 0 || strcmp(follow, "0") == 0);
+    if (!follows && !stops) {
+        events_filter_release(&filter);
+        reply(resp, 400, "invalid_argument", "follow: must be true or false");
+        return true;
+    }
     int r = ev->authorize ? ev->authorize(ev->authorize_ctx, req, &filter) : 0;
     if (r < 0) {
         events_filter_release(&filter);
@@ -917,6 +931,6 @@ bool events_http(struct events *ev, const struct http_request *req, struct http_
     if (ws)
         events_ws_handle(ev->ws, req, resp, &filter);
     else
-        events_sse_handle(ev->sse, resp, &filter);
+        events_sse_handle(ev->sse, resp, &filter, follows);
     return true;
 }

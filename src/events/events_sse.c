@@ -8,7 +8,10 @@
  * line every KEEPALIVE_MS keeps proxies from timing the stream out and finds
  * clients that went away.  A client that falls behind gets an `event: close`
  * with the reason and the stream ends; a `since` outside the log gets
- * `event: resync` with the log's bounds, and the stream ends.
+ * `event: resync` with the log's bounds, and the stream ends.  With
+ * `follow=false` the stream ends once the events after `since` that the log
+ * held when the client subscribed are sent (`ovsched events` without
+ * --follow).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@ struct sse_client {
     GString *out; /* formatted, not yet handed to the server */
     bool ending;  /* send OUT, then end the response */
     bool keepalive_due;
+    bool follow; /* false: end once the replay is sent */
 };
 
 struct events_sse {
@@ -85,6 +89,8 @@ static ssize_t on_read(void *ctx, char *buf, size_t max)
         format_msg(c->out, msg);
         events_msg_unref(msg);
     }
+    if (!c->follow && c->sub && !c->ending && c->out->len < max && events_sub_caught_up(c->sub))
+        c->ending = true;
     if (c->out->len == 0)
         return c->ending ? -1 : 0;
     size_t n = MIN(max, c->out->len);
@@ -105,10 +111,11 @@ static void on_closed(void *ctx)
 static const struct http_stream_ops stream_ops = {on_bind, on_read, on_closed};
 
 void events_sse_handle(struct events_sse *sse, struct http_response *resp,
-                       struct events_filter *filter)
+                       struct events_filter *filter, bool follow)
 {
     struct sse_client *c = g_new0(struct sse_client, 1);
     c->sse = sse;
+    c->follow = follow;
     c->out = g_string_new(": ovsched events\n\n");
     struct events_resync resync;
     if (events_sub_add(sse->events, filter, &sub_ops, c, &c->sub, &resync) < 0) {

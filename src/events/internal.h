@@ -50,6 +50,9 @@ int events_sub_add(struct events *events, struct events_filter *filter,
                    struct events_resync *resync);
 /* The next message for SUB (a reference to unref), or NULL: nothing now. */
 struct events_msg *events_sub_pop(struct events_sub *sub);
+/* True when SUB has replayed the log up to where it joined the live stream
+ * and has nothing queued (a `follow=false` stream ends there). */
+bool events_sub_caught_up(const struct events_sub *sub);
 /* Why SUB overflowed, for the close reason. */
 const char *events_sub_overflow_reason(const struct events_sub *sub);
 void events_sub_remove(struct events_sub *sub);
@@ -76,8 +79,9 @@ void events_ws_stop(struct events_ws *ws);
 void events_ws_free(struct events_ws *ws);
 
 int events_sse_new(struct events *events, struct events_sse **ret);
+/* FOLLOW false: end the stream once the replay after `since` is sent. */
 void events_sse_handle(struct events_sse *sse, struct http_response *resp,
-                       struct events_filter *filter);
+                       struct events_filter *filter, bool follow);
 void events_sse_tick(struct events_sse *sse, int64_t now_ms);
 void events_sse_free(struct events_sse *sse);
 

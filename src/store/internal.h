@@ -18,6 +18,26 @@
 /* The schema version store_sqlite.c migrates to. */
 #define STORE_SQLITE_SCHEMA_VERSION 6
 
+/* The columns of a run, in the order both backends select them (RUN_COLS). */
+enum {
+    RC_ID,
+    RC_JOB_ID,
+    RC_STATUS,
+    RC_TRIGGER,
+    RC_ATTEMPT,
+    RC_SCHEDULED_AT,
+    RC_STARTED_AT,
+    RC_FINISHED_AT,
+    RC_EXIT_CODE,
+    RC_OUTPUT,
+    RC_ERROR,
+    RC_CORRELATION_ID,
+    RC_COUNT
+};
+
+/* The error start-up recovery gives a run that had none, then its status. */
+#define STORE_INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *st);
@@ -113,6 +133,10 @@ struct store {
 /* Fill RETERR (may be NULL) and return CODE (a negative errno). */
 int store_error_set(struct store_error *reterr, int code, int backend_code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Why a job update changed no row, given EXISTS (1, 0, or the error of
+ * checking whether the job exists): -ENOENT, -ESTALE or that error. */
+int store_job_update_missed(int exists, int64_t expected_version, struct store_error *reterr);
 
 /* One string to copy into a record's block: SRC (NULL stays NULL) of LEN bytes,
  * written to *DST as a NUL-terminated copy. */

@@ -25,6 +25,16 @@ int store_error_set(struct store_error *reterr, int code, int backend_code, cons
     return code;
 }
 
+int store_job_update_missed(int exists, int64_t expected_version, struct store_error *reterr)
+{
+    if (exists < 0)
+        return exists;
+    if (exists == 0)
+        return store_error_set(reterr, -ENOENT, 0, "no such job");
+    return store_error_set(reterr, -ESTALE, 0, "the job changed since version %lld was read",
+                           (long long)expected_version);
+}
+
 int store_pack(const struct store_pack_item *items, size_t n, void **ret_mem)
 {
     size_t size = 1; /* never malloc(0) */

@@ -2,7 +2,7 @@
  * store - the daemon's durable state: jobs, runs and the decision log.
  *
  * One interface, several backends.  `struct store` is opaque; each backend
- * (store_sqlite.c now, PostgreSQL later) fills a table of operations declared in
+ * (store_sqlite.c, store_pg.c) fills a table of operations declared in
  * store/internal.h, and the functions below check their arguments and dispatch
  * through it, so nothing here names a backend except the function that opens it.
  *
@@ -15,15 +15,21 @@
  * text the daemon chooses, except for the few named below (STORE_RUN_*).
  *
  * Calls are synchronous and made from one thread at a time (the daemon's loop).
- * Nothing here logs or reads a clock: times are arguments, Unix milliseconds.
+ * Nothing here logs or reads a clock: times are arguments, Unix milliseconds
+ * (the PostgreSQL backend reads the monotonic clock for its reconnect backoff
+ * only).
  *
  * Errors are negative errno.  Domain errors: -EINVAL bad argument, -ENOENT no
  * such job or run, -EEXIST id or slot taken, -ESTALE version mismatch.  Backend
  * failures: -EBUSY the database is locked by another process for longer than
- * the lock timeout, -ENOMEM, -ENOSPC disk full, -EIO anything else (corrupt
- * file, I/O error, ...).  When RETERR is not NULL a failure also writes a
- * sentence for a person into it (for SQLite, sqlite3_errmsg()).  The store
- * never crashes on a corrupt or locked database: it returns an error.
+ * the lock timeout (PostgreSQL: also a serialization failure or deadlock),
+ * -ENOMEM, -ENOSPC disk full, -ENOTCONN (PostgreSQL) the server cannot be
+ * reached: the connection was lost or refused, and the next call reconnects,
+ * -EIO anything else (corrupt file, I/O error, ...).  When RETERR is not NULL
+ * a failure also writes a sentence for a person into it (for SQLite,
+ * sqlite3_errmsg(); for PostgreSQL, the server's message and SQLSTATE, never
+ * the password).  The store never crashes on a corrupt or locked database:
+ * it returns an error.
  *
  * Transactions.  Outside a batch every call is its own transaction: when a
  * write returns 0 it is committed (durable, see store_open_sqlite()).  Between
@@ -32,7 +38,7 @@
  * durable when store_commit() returns 0; this holds for job writes too, which
  * makes ApplyJobs atomic.  A call that fails inside a batch changes nothing and
  * leaves the batch usable, except for backend failures (-EBUSY, -ENOMEM,
- * -ENOSPC, -EIO), after which the backend may have rolled the batch back: from
+ * -ENOSPC, -ENOTCONN, -EIO), after which the backend may have rolled the batch back: from
  * then on every call fails with -EIO until store_commit() (which reports -EIO)
  * or store_rollback() ends the batch.
  *
@@ -51,7 +57,9 @@
 struct store; /* opaque; one backend connection */
 
 struct store_error {
-    int backend_code; /* SQLite extended result code, 0 when not from the backend */
+    /* SQLite: the extended result code; PostgreSQL: the SQLSTATE packed as
+     * PostgreSQL's MAKE_SQLSTATE() does; 0 when not from the backend. */
+    int backend_code;
     char message[256];
 };
 
@@ -87,6 +95,42 @@ struct store_error {
  * ERR when ERR is not NULL and ERR_SIZE > 0.  *ret_store is written only on
  * success. */
 int store_open_sqlite(const char *data_dir, struct store **ret_store, char *err, size_t err_size);
+
+/* Open (and create or migrate) the store in the PostgreSQL database CONNINFO
+ * names: a URL (postgres://user:password@host:port/db?param=value) or
+ * key=value words, completed by the PG* environment variables and
+ * ~/.pgpass as libpq does (docs/storage.md).  The schema steps this build
+ * knows that the database lacks run in one transaction under an advisory
+ * lock, so several processes opening a new database at once do not race.
+ * With STORE_PG_EXCLUSIVE the store also holds a session advisory lock for
+ * its connection's life (taken again after a reconnect): a second exclusive
+ * opener gets -EBUSY ("another ovsched is already using this database"), as
+ * a second daemon on one SQLite folder is refused.
+ *
+ * Durability: a call (or store_commit()) returns 0 once PostgreSQL has
+ * committed, which with the server's default synchronous_commit = on means
+ * its WAL is flushed to disk.  A lost connection is found before the next
+ * statement and reconnected (backoff 100 ms .. 5 s between failed attempts,
+ * the only clock the store reads); a batch open when it was lost is gone
+ * (the server rolled it back) and store_commit() says so.  If the connection
+ * breaks during store_commit(), the store asks a new connection whether the
+ * transaction committed (pg_xact_status()) and answers accordingly; only
+ * when the server stays out of reach is the outcome unknown (-ENOTCONN, and
+ * the message says so).  Outside a batch, a write that meets a lost
+ * connection fails with -ENOTCONN and is not re-sent: it may have committed.
+ *
+ * Returns 0 with the store in *ret_store, -EINVAL (empty or malformed
+ * CONNINFO), -ENOTCONN (cannot connect), -EBUSY (exclusive, and another
+ * holder), -ENOTSUP (the database's schema is newer than this build), -ENOMEM
+ * or -EIO, with a sentence in ERR that never holds the password.  *ret_store
+ * is written only on success. */
+#define STORE_PG_EXCLUSIVE 1u
+int store_open_postgres(const char *conninfo, unsigned flags, struct store **ret_store, char *err,
+                        size_t err_size);
+
+/* CONNINFO with its password replaced by "***" (in a URL's user part and in
+ * a password parameter), for logs.  Writes at most SIZE bytes to BUF. */
+void store_conninfo_redact(const char *conninfo, char *buf, size_t size);
 
 /* Close STORE; an open batch is rolled back.  Accepts NULL. */
 void store_close(struct store *store);

@@ -397,23 +397,7 @@ static const char *const statement_sql[S_COUNT] = {
     [S_CONTEXT_GET] = "SELECT json FROM run_contexts WHERE run_id = ?1",
 };
 
-#define INTERRUPTED_ERROR "interrupted: ovsched stopped while the run was "
-
-/* The columns of RUN_COLS; the parameters of S_RUN_INSERT are these plus one. */
-enum {
-    RC_ID,
-    RC_JOB_ID,
-    RC_STATUS,
-    RC_TRIGGER,
-    RC_ATTEMPT,
-    RC_SCHEDULED_AT,
-    RC_STARTED_AT,
-    RC_FINISHED_AT,
-    RC_EXIT_CODE,
-    RC_OUTPUT,
-    RC_ERROR,
-    RC_CORRELATION_ID,
-};
+/* The parameters of S_RUN_INSERT are the columns of RUN_COLS (RC_*) plus one. */
 
 struct sq {
     struct store base; /* first: a struct store * is a struct sq * */
@@ -1017,13 +1001,7 @@ static int sq_job_update(struct store *st, const struct store_job *job, int64_t 
     if (r < 0)
         return r;
     if (!found) {
-        r = job_exists(s, job->id, reterr);
-        if (r < 0)
-            return r;
-        if (r == 0)
-            return store_error_set(reterr, -ENOENT, 0, "no such job");
-        return store_error_set(reterr, -ESTALE, 0, "the job changed since version %lld was read",
-                               (long long)expected_version);
+        return store_job_update_missed(job_exists(s, job->id, reterr), expected_version, reterr);
     }
     if (ret_version)
         *ret_version = version;
@@ -1532,7 +1510,7 @@ static int sq_runs_mark_interrupted(struct store *st, int64_t now_at_ms, store_r
     if (r == 0 && live.count > 0) {
         sqlite3_stmt *stmt = s->stmt[S_RUN_INTERRUPT];
         sqlite3_bind_int64(stmt, 1, now_at_ms);
-        bind_text(stmt, 2, INTERRUPTED_ERROR);
+        bind_text(stmt, 2, STORE_INTERRUPTED_ERROR);
         int rc = exec_stmt(stmt);
         if (rc != SQLITE_DONE)
             r = fail(s, rc, reterr);
@@ -1551,7 +1529,7 @@ static int sq_runs_mark_interrupted(struct store *st, int64_t now_at_ms, store_r
         struct store_run run = live.items[i];
         char error[128];
         if (!run.error) {
-            snprintf(error, sizeof(error), "%s%s", INTERRUPTED_ERROR, run.status);
+            snprintf(error, sizeof(error), "%s%s", STORE_INTERRUPTED_ERROR, run.status);
             run.error = error;
         }
         run.status = STORE_RUN_INTERRUPTED;

@@ -15,9 +15,16 @@
 #include <unistd.h>
 
 #define ASSETS_PREFIX    "/assets/"
+#define ICON_FILE        "favicon.svg"
 #define MAX_ASSET_BYTES  (16 * 1024 * 1024)
 #define CACHE_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CACHE_REVALIDATE "no-cache"
+#define CACHE_DAY        "public, max-age=86400"
+
+/* Empty here; the binary `make install` installs is linked with a strong
+ * definition holding its UIDIR (build/install/uidir.c), so the build tree's
+ * objects serve both without a recompile. */
+__attribute__((weak)) const char ui_static_install_dir[] = "";
 
 static const struct {
     const char *suffix;
@@ -49,7 +56,8 @@ static bool has_index(const char *dir)
     return ok;
 }
 
-/* The folder of the built UI, found once; NULL when there is none. */
+/* The folder of the built UI, found once (the order is in ui_static.h);
+ * NULL when there is none. */
 static const char *ui_dir(void)
 {
     static char *dir;
@@ -63,17 +71,18 @@ static const char *ui_dir(void)
         return dir;
     }
     char *exe = g_file_read_link("/proc/self/exe", NULL);
-    if (!exe)
-        return NULL;
-    char *bin_dir = g_path_get_dirname(exe);
-    char *beside = g_build_filename(bin_dir, "ui", NULL);
-    char *above = g_build_filename(bin_dir, "..", "ui", NULL);
-    if (has_index(beside))
-        dir = g_strdup(beside);
-    else if (has_index(above))
-        dir = g_strdup(above);
-    g_free(above);
-    g_free(beside);
+    char *bin_dir = exe ? g_path_get_dirname(exe) : NULL;
+    char *candidates[] = {
+        bin_dir ? g_build_filename(bin_dir, "..", "share", "ovsched", "ui", NULL) : NULL,
+        bin_dir ? g_build_filename(bin_dir, "ui", NULL) : NULL,
+        bin_dir ? g_build_filename(bin_dir, "..", "ui", NULL) : NULL,
+        ui_static_install_dir[0] ? g_strdup(ui_static_install_dir) : NULL,
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
+        if (!dir && candidates[i] && has_index(candidates[i]))
+            dir = g_canonicalize_filename(candidates[i], NULL);
+        g_free(candidates[i]);
+    }
     g_free(bin_dir);
     g_free(exe);
     return dir;
@@ -147,8 +156,9 @@ bool ui_static_serve(const struct http_request *req, struct http_response *resp)
 {
     const char *path = http_request_path(req), *method = http_request_method(req);
     bool index = strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0;
+    bool icon = strcmp(path, "/favicon.ico") == 0 || strcmp(path, "/" ICON_FILE) == 0;
     bool asset = g_str_has_prefix(path, ASSETS_PREFIX);
-    if (!index && !asset)
+    if (!index && !icon && !asset)
         return false;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         reply_text(resp, 405, "the UI is read with GET\n");
@@ -163,6 +173,10 @@ bool ui_static_serve(const struct http_request *req, struct http_response *resp)
     }
     if (index) {
         serve_file(dir, "index.html", CACHE_REVALIDATE, resp);
+        return true;
+    }
+    if (icon) { /* one SVG for both names: browsers that ask for the .ico take it */
+        serve_file(dir, ICON_FILE, CACHE_DAY, resp);
         return true;
     }
     const char *name = path + strlen(ASSETS_PREFIX);

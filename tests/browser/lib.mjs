@@ -84,3 +84,15 @@ export function summary() {
 export function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
+
+// The end of a test file: close the browser, stop the daemon and check it
+// exited cleanly (a sanitizer report makes its status non-zero), print the
+// summary and exit 1 if anything failed.
+export async function finish(d, browser, failedEarly) {
+  await browser.close().catch(() => {});
+  const code = await d.stop();
+  await check('the daemon stops cleanly after the session (exit 0, no sanitizer report)', async () => {
+    assert(code === 0, `exit ${code}: ${d.log().split('\n').filter((l) => /ERROR|Sanitizer|leak/i.test(l)).slice(0, 5).join(' | ')}`);
+  });
+  process.exit(summary() || failedEarly ? 1 : 0);
+}

@@ -2,7 +2,7 @@
 // Browser tests of the web UI against the real daemon (docs/ui.md):
 //   node tests/browser/test_ui.mjs build/ovsched
 // Prints one PASS:/FAIL: line per check; screenshots go to build/test-artifacts/.
-import { artifacts, assert, check, launch, startDaemon, summary } from './lib.mjs';
+import { artifacts, assert, check, finish, launch, startDaemon } from './lib.mjs';
 
 const bin = process.argv[2] || 'build/ovsched';
 const shot = (page, name) => page.screenshot({ path: `${artifacts}/ui-${name}.png`, fullPage: false });
@@ -92,7 +92,7 @@ try {
   await check('create a job with the form and see it listed', async () => {
     await page.getByLabel('Id', { exact: true }).fill('ui-hello');
     await page.getByLabel('Name', { exact: true }).fill('Hello from the UI');
-    await page.getByLabel('Command (one argument per line)').fill('sh\n-c\necho hello from the ui; sleep 1');
+    await page.getByLabel('Command line').fill(`sh -c 'echo hello from the ui; sleep 1'`);
     await page.getByLabel('Cron expression').fill('0 9 * * 1');
     await page.getByLabel('Time zone').fill('America/New_York');
     await page.getByRole('button', { name: 'Create job' }).click();
@@ -307,10 +307,5 @@ try {
   failedEarly = true;
   console.log(`FAIL: browser tests stopped: ${e.stack || e}`);
 } finally {
-  await browser.close().catch(() => {});
-  const code = await d.stop();
-  await check('the daemon stops cleanly after the session (exit 0, no sanitizer report)', async () => {
-    assert(code === 0, `exit ${code}: ${d.log().split('\n').filter((l) => /ERROR|Sanitizer|leak/i.test(l)).slice(0, 5).join(' | ')}`);
-  });
+  await finish(d, browser, failedEarly);
 }
-process.exit(summary() || failedEarly ? 1 : 0);

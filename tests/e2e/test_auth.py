@@ -25,6 +25,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder gets a database
+
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RPC = "/scheduler.v1.SchedulerService/"
@@ -53,7 +56,8 @@ class Daemon:
         self.errpath = data + ".stderr"
         self.err = open(self.errpath, "w")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", data] + list(args),
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", data]
+            + pgserver.store_args(data) + list(args),
             stdout=subprocess.PIPE, stderr=self.err, env=self.env, text=True)
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:
@@ -496,8 +500,19 @@ def test_no_plaintext(w, data, extra):
             if s in blob or s.split(b"_", 2)[2] in blob:
                 found.append(name)
     names = sorted(os.listdir(data))
-    check("the data folder has the database and its WAL (the search covers them)",
-          "ovsched.db" in names and "ovsched.db-wal" in names, names)
+    if pgserver.store_args(data):
+        # The store is a PostgreSQL database: search all of it, as pg_dump
+        # writes it, and the server's own files (its WAL, its tables).
+        dump = pgserver.dump_database(data)
+        for s in secrets:
+            if s in dump or s.split(b"_", 2)[2] in dump:
+                found.append("pg_dump")
+        found += pgserver.files_holding(secrets)
+        check("the search covers the PostgreSQL database (its dump has the tokens table)",
+              b"CREATE TABLE public.tokens" in dump, dump[:200])
+    else:
+        check("the data folder has the database and its WAL (the search covers them)",
+              "ovsched.db" in names and "ovsched.db-wal" in names, names)
     check("no token secret in plain text in the database, WAL or any other file",
           not found and len(secrets) >= 5
           and all(len(s.split(b"_", 2)[2]) == 43 for s in secrets), (found, len(secrets)))

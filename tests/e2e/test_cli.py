@@ -24,6 +24,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder gets a database
+
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
 # Every daemon here runs with an admin token and every call sends it: the
@@ -49,7 +52,7 @@ class Daemon:
         self.log_path = data + ".log"
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--data", data] +
+            [BIN, "serve", "--data", data] + pgserver.store_args(data) +
             (list(args) if "--listen" in args else ["--listen", "127.0.0.1:0"] + list(args)),
             stdout=subprocess.PIPE, stderr=self.log, text=True,
             env=dict(os.environ, **env))

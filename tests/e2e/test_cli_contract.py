@@ -167,9 +167,9 @@ def test_events():
 def test_graph():
     del Stub.rpc_bodies[:]
     rc, out, err = cli("graph", "extract", "--direction", "down", "--depth", "2")
-    check("graph sends job_id, direction, depth",
+    check("graph sends job_id, direction (--direction down is the API's downstream), depth",
           Stub.rpc_bodies and Stub.rpc_bodies[-1][1] ==
-          {"job_id": "extract", "direction": "down", "depth": 2}, Stub.rpc_bodies)
+          {"job_id": "extract", "direction": "downstream", "depth": 2}, Stub.rpc_bodies)
     check("graph text: levels then a table with what each job waits for",
           rc == 0 and "level 0: extract" in out and "level 1: load \"x\"" in out
           and any(l.startswith("load \"x\"") and l.rstrip().endswith("extract")
@@ -178,6 +178,11 @@ def test_graph():
     check("graph --dot is a digraph with quoted ids and an edge per dependency",
           rc == 0 and out.startswith("digraph ovsched {") and
           '"extract" -> "load \\"x\\"";' in out and out.rstrip().endswith("}"), out)
+    # A label's lines are joined by DOT's own line break, backslash-n: a
+    # doubled backslash would make Graphviz draw a literal "\n".
+    check("graph --dot labels: name, id and state on their own lines",
+          '[label="Extract\\nextract\\nCOMPLETED"' in out
+          and '[label="Load\\nload \\"x\\"\\nFAILED"' in out and "\\\\n" not in out, out)
     rc, out, err = cli("graph", "--json")
     check("graph --json is the API's answer", rc == 0 and json.loads(out) == GRAPH, out)
 

@@ -21,7 +21,11 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder gets a database
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
@@ -53,12 +57,14 @@ class Daemon:
     def start(self):
         self.log = open(os.path.join(self.data + ".log"), "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.args,
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data]
+            + pgserver.store_args(self.data) + self.args,
             stdout=subprocess.PIPE, stderr=self.log, env=self.env, text=True)
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:
             raise RuntimeError("daemon did not start: " + line)
         self.base = line.split("listening on ")[1].split()[0]
+        self.banner = line
 
     def call(self, method, body=None, token=DEFAULT, raw=None, timeout=10):
         token = self.token if token is DEFAULT else token
@@ -458,6 +464,25 @@ def test_second_signal(tmp):
         d.stop()
 
 
+def test_postgres_guards(tmp, d, store, second_stderr):
+    """With --store postgres://: one daemon per database, and its password in
+    no log line nor on stdout."""
+    other = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--data",
+                            os.path.join(tmp, "other")] + store, capture_output=True,
+                           text=True, timeout=30)
+    check("a second daemon on the same database (another data folder) is refused",
+          other.returncode == 1 and "already using this database" in other.stderr,
+          other.stderr)
+    password = urllib.parse.urlsplit(store[1]).password
+    with open(d.data + ".log") as f:
+        log = f.read()
+    check("the store is named on stdout with its password masked",
+          ":***@127.0.0.1" in d.banner and password not in d.banner, d.banner)
+    check("the database password is in no log line",
+          bool(password) and password not in log + other.stderr + second_stderr
+          and "postgres://postgres:***@" in log, log[-2000:])
+
+
 def main():
     if not os.path.exists(BIN):
         check("binary exists", False, BIN)
@@ -474,11 +499,14 @@ def main():
         status, body = d.call("ListJobs", {})
         check("the daemon is still serving", status == 200, body)
         try:
+            store = pgserver.store_args(os.path.join(tmp, "main"))
             second = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--data",
-                                     os.path.join(tmp, "main")], capture_output=True,
+                                     os.path.join(tmp, "main")] + store, capture_output=True,
                                     text=True, timeout=10)
             check("a second daemon on the same data folder is refused",
                   second.returncode == 1 and "already using" in second.stderr, second.stderr)
+            if store:
+                test_postgres_guards(tmp, d, store, second.stderr)
         except subprocess.TimeoutExpired:
             check("a second daemon on the same data folder is refused", False, "it kept running")
     finally:

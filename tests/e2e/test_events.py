@@ -31,6 +31,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder gets a database
+
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -75,7 +78,8 @@ class Daemon:
     def start(self):
         self.log = open(self.data + ".log", "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.args,
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data]
+            + pgserver.store_args(self.data) + self.args,
             stdout=subprocess.PIPE, stderr=self.log, env=self.env, text=True)
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:

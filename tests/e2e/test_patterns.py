@@ -25,6 +25,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgserver  # noqa: E402  OVSCHED_TEST_STORE=postgres: each data folder gets a database
+
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ovsched")
 RPC = "/scheduler.v1.SchedulerService/"
 # Auth is mandatory (docs/security.md): every daemon here gets an admin token.
@@ -53,7 +56,8 @@ class Daemon:
     def start(self):
         self.log = open(self.data + ".log", "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.extra,
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data]
+            + pgserver.store_args(self.data) + self.extra,
             stdout=subprocess.PIPE, stderr=self.log, text=True,
             env=dict(os.environ, OVSCHED_ADMIN_TOKEN=ADMIN_TOKEN))
         line = self.proc.stdout.readline()

@@ -1,4 +1,4 @@
-// The daemon's JSON API (SPEC section 8): POST /scheduler.v1.SchedulerService/<Method>.
+// The daemon's JSON API (docs/daemon.md): POST /scheduler.v1.SchedulerService/<Method>.
 const PREFIX = '/scheduler.v1.SchedulerService/';
 const TOKEN_KEY = 'ovsched.token';
 

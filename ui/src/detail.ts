@@ -1,8 +1,8 @@
 // One job: metadata, schedule with the next 10 fire times and DST notes, status
 // (current run, retry, what it waits for), run history with output, decisions.
 import { ApiError, Job, JobStatus, Run, isUnimplemented, rpc } from './api';
-import { store } from './state';
-import { badge, clear, debounce, fmtTime, h, relTime } from './dom';
+import { shownRun, store } from './state';
+import { badge, clear, debounce, fmtTime, h, liveTime } from './dom';
 import { confirmDialog, toast } from './ui';
 
 const RUNS_PAGE = 20;
@@ -84,16 +84,17 @@ export function detailView(root: HTMLElement, id: string): () => void {
     const sch = j.metadata?.scheduling || {};
     const ex = j.executor || {};
     const kv = (k: string, v: unknown) => [h('dt', {}, k), h('dd', {}, v === undefined || v === null || v === '' ? '—' : typeof v === 'object' ? h('code', {}, JSON.stringify(v)) : String(v))];
-    const current = s.current_run;
+    const shown = shownRun(s);
+    const current = shown && shown === s.current_run ? shown : null; // not the next one written ahead
     const deps = sch.dependencies || [];
     body.append(
       h('section', { class: 'panel', 'aria-labelledby': 'st-h' },
         h('h2', { id: 'st-h' }, 'Status'),
         h('dl', { class: 'kv' },
-          h('dt', {}, 'Run state'), h('dd', { id: 'run-state' }, badge((current || s.last_run)?.status ?? null)),
+          h('dt', {}, 'Run state'), h('dd', { id: 'run-state' }, badge(shown?.status ?? null)),
           kv('Current run', current ? `${current.id} (${current.status}, attempt ${current.attempt ?? 1})` : null),
-          kv('Last run', s.last_run ? `${s.last_run.status} ${relTime(s.last_run.finished_at || s.last_run.started_at)}` : null),
-          h('dt', {}, 'Next run'), h('dd', { title: fmtTime(s.next_run_time) }, s.next_run_time ? `${fmtTime(s.next_run_time)} (${relTime(s.next_run_time)})` : '—'),
+          h('dt', {}, 'Last run'), h('dd', { id: 'last-run' }, s.last_run ? [badge(s.last_run.status), ' ', liveTime(s.last_run.finished_at || s.last_run.started_at)] : '—'),
+          h('dt', {}, 'Next run'), h('dd', { title: fmtTime(s.next_run_time) }, s.next_run_time ? [fmtTime(s.next_run_time), ' (', liveTime(s.next_run_time), ')'] : '—'),
           kv('Retry', s.retry),
           kv('Why not running', s.reason),
           null),
@@ -142,8 +143,8 @@ export function detailView(root: HTMLElement, id: string): () => void {
             h('td', {}, badge(run.status)),
             h('td', {}, run.trigger || ''),
             h('td', {}, String(run.attempt ?? '')),
-            h('td', { title: fmtTime(run.scheduled_at) }, relTime(run.scheduled_at)),
-            h('td', { title: fmtTime(run.started_at) }, relTime(run.started_at)),
+            h('td', {}, liveTime(run.scheduled_at)),
+            h('td', {}, liveTime(run.started_at)),
             h('td', {}, duration(run)),
             h('td', {}, run.exit_code ?? ''),
             h('td', { class: 'output-cell' }, run.output || run.error

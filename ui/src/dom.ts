@@ -57,6 +57,25 @@ export function relTime(iso: string | null | undefined, now = Date.now()): strin
   return s >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+// A relative time that stays current: the element keeps its instant in
+// data-rel and one ticker a second rewrites the text of those on the page
+// (a few dozen text nodes: only the rows on screen exist).
+export function liveTime(iso: string | null | undefined, now = Date.now(), attrs: Record<string, unknown> = {}): HTMLElement {
+  return h('span', { ...attrs, 'data-rel': iso || '', title: fmtTime(iso) }, relTime(iso, now));
+}
+
+export function refreshLiveTimes(root: ParentNode = document, now = Date.now()): void {
+  for (const el of root.querySelectorAll<HTMLElement>('[data-rel]')) {
+    const text = relTime(el.dataset.rel || null, now);
+    if (el.textContent !== text) el.textContent = text;
+  }
+}
+
+let ticker: number | undefined;
+export function startLiveTimes(): void {
+  if (ticker === undefined) ticker = window.setInterval(() => refreshLiveTimes(), 1000);
+}
+
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const t = new Date(iso);

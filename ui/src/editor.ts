@@ -6,6 +6,7 @@ import { store, stream } from './state';
 import { badge, clear, debounce, h } from './dom';
 import { previewList } from './detail';
 import { toast } from './ui';
+import { joinArgs, shellSyntax, splitArgs } from './argv';
 
 type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -42,6 +43,30 @@ export function findCycle(job: string, deps: string[], depsOf: (id: string) => s
   return null;
 }
 
+// NAME=value lines as an env object, or the first line that is not one.
+function envOf(text: string): { env: Record<string, string> | null; error: string | null } {
+  const env: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    const eq = line.indexOf('=');
+    const name = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      return { env: null, error: `Environment line ${i + 1}: expected NAME=value, got “${line}”` };
+    env[name] = line.slice(eq + 1);
+  }
+  return { env, error: null };
+}
+
+// A number field's value as a number, or as typed (the daemon then names the
+// field that is not a number), or undefined when empty.
+function numberOrText(text: string): number | string | undefined {
+  const t = text.trim();
+  if (!t) return undefined;
+  return Number.isFinite(Number(t)) ? Number(t) : t;
+}
+
 function fieldRow(label: string, field: Field, help?: string, id = field.id): HTMLElement {
   const helpId = help ? `${id}-help` : undefined;
   if (helpId) field.setAttribute('aria-describedby', helpId);
@@ -64,8 +89,9 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     labels: h('input', { id: 'f-labels', autocomplete: 'off', placeholder: 'team=data, tier=1' }),
     status: h('select', { id: 'f-status' }, ['ACTIVE', 'PAUSED', 'DISABLED'].map((s) => h('option', { value: s }, s))),
     exType: h('select', { id: 'f-extype' }, ['shell', 'http', 'noop', 'event'].map((s) => h('option', { value: s }, s))),
-    command: h('textarea', { id: 'f-command', rows: '3', spellcheck: 'false' }),
+    command: h('input', { id: 'f-command', class: 'mono', autocomplete: 'off', spellcheck: 'false', placeholder: "sh -c 'echo hello'" }),
     useShell: h('input', { id: 'f-useshell', type: 'checkbox' }),
+    env: h('textarea', { id: 'f-env', class: 'mono', rows: '3', spellcheck: 'false', placeholder: 'NAME=value, one per line' }),
     method: h('select', { id: 'f-method' }, ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((s) => h('option', { value: s }, s))),
     url: h('input', { id: 'f-url', type: 'url', placeholder: 'https://…' }),
     timeout: h('input', { id: 'f-timeout', placeholder: '10m', autocomplete: 'off' }),
@@ -75,7 +101,12 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     interval: h('input', { id: 'f-interval', placeholder: '90s', autocomplete: 'off' }),
     at: h('input', { id: 'f-at', placeholder: '2026-12-01T09:00:00Z', autocomplete: 'off' }),
     maxAttempts: h('input', { id: 'f-attempts', type: 'number', min: '1', step: '1', placeholder: '1' }),
-    backoff: h('select', { id: 'f-backoff' }, ['', 'none', 'constant', 'linear', 'exponential'].map((s) => h('option', { value: s }, s || 'default'))),
+    backoff: h('select', { id: 'f-backoff' }, ['', 'none', 'constant', 'linear', 'exponential'].map((s) => h('option', { value: s }, s || 'default (exponential)'))),
+    initialInterval: h('input', { id: 'f-initial-interval', autocomplete: 'off', placeholder: '500ms' }),
+    maxInterval: h('input', { id: 'f-max-interval', autocomplete: 'off', placeholder: '60s' }),
+    multiplier: h('input', { id: 'f-multiplier', type: 'number', min: '1', step: 'any', placeholder: '1.5' }),
+    randomization: h('input', { id: 'f-randomization', type: 'number', min: '0', max: '1', step: 'any', placeholder: '0.5' }),
+    maxElapsed: h('input', { id: 'f-max-elapsed', autocomplete: 'off', placeholder: '15m' }),
     concurrency: h('select', { id: 'f-concurrency' }, ['', 'allow', 'forbid', 'replace'].map((s) => h('option', { value: s }, s || 'default (allow)'))),
     misfire: h('select', { id: 'f-misfire' }, ['', 'skip', 'run_once', 'run_all'].map((s) => h('option', { value: s }, s || 'default (run_once)'))),
     depSearch: h('input', { id: 'f-depsearch', type: 'search', placeholder: 'filter jobs…', autocomplete: 'off' }),
@@ -89,6 +120,8 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
   const saveError = h('div', { class: 'error', id: 'save-error', role: 'alert' });
   const saveBlock = h('div', { class: 'error', id: 'save-blocked' });
   const saveBtn = h('button', { type: 'submit', class: 'primary', id: 'save' }, id ? 'Save changes' : 'Create job');
+  const argvView = h('div', { class: 'argv-view', id: 'argv-preview', 'aria-live': 'polite' });
+  const envError = h('div', { class: 'error', id: 'env-error', role: 'alert' });
   const patternBox = h('div', { class: 'pattern-box', hidden: true });
 
   const formPane = h('div', { id: 'pane-form', role: 'tabpanel', 'aria-labelledby': 'tab-form' });
@@ -97,8 +130,10 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
   const tabJson = h('button', { type: 'button', role: 'tab', id: 'tab-json', 'aria-selected': 'false', 'aria-controls': 'pane-json', tabindex: '-1' }, 'JSON');
 
   const exFields = {
-    shell: [fieldRow('Command (one argument per line)', f.command, 'Run without a shell unless “through sh” is ticked.'),
-      h('div', { class: 'field check' }, f.useShell, h('label', { for: 'f-useshell' }, 'through a shell ("shell": true)'))],
+    shell: [fieldRow('Command line', f.command, 'Split into arguments as a shell would (quotes, backslashes) and run without one, unless “through a shell” is ticked.'),
+      argvView,
+      h('div', { class: 'field check' }, f.useShell, h('label', { for: 'f-useshell' }, 'through a shell: /bin/sh -c LINE ("shell": true)')),
+      fieldRow('Environment', f.env, 'NAME=value, one per line (executor.env).'), envError],
     http: [fieldRow('Method', f.method), fieldRow('URL', f.url)],
   };
   const shellBox = h('div', {}, exFields.shell);
@@ -121,7 +156,14 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
       h('fieldset', {}, h('legend', {}, 'Executor'),
         fieldRow('Type', f.exType), shellBox, httpBox, fieldRow('Timeout', f.timeout, 'A duration; empty for none.')),
       h('fieldset', {}, h('legend', {}, 'Retries and policies'),
-        fieldRow('Max attempts', f.maxAttempts, 'Total attempts; 1 means no retry.'), fieldRow('Backoff', f.backoff),
+        fieldRow('Max attempts', f.maxAttempts, 'Total attempts; 1 means no retry.'), fieldRow('Backoff', f.backoff, 'The delay before each retry (docs/daemon.md).'),
+        h('div', { class: 'field-pair' },
+          fieldRow('Initial interval', f.initialInterval, 'First delay (500ms).'),
+          fieldRow('Max interval', f.maxInterval, 'Longest delay (60s).')),
+        h('div', { class: 'field-pair' },
+          fieldRow('Multiplier', f.multiplier, 'Exponential growth (1.5).'),
+          fieldRow('Randomization', f.randomization, 'Exponential jitter, 0-1 (0.5).')),
+        fieldRow('Max elapsed', f.maxElapsed, 'No retry that would end later than this after the first attempt (15m; 0: no limit).'),
         fieldRow('Concurrency', f.concurrency), fieldRow('Misfire', f.misfire))));
 
   const form = h('form', { class: 'editor', novalidate: true },
@@ -147,8 +189,11 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     f.labels.value = Object.entries(j.labels || {}).map(([k, v]) => `${k}=${v}`).join(', ');
     f.status.value = ['ACTIVE', 'PAUSED', 'DISABLED'].includes(j.status || '') ? j.status! : 'ACTIVE';
     f.exType.value = ex.type || 'shell';
-    f.command.value = Array.isArray(ex.command) ? ex.command.join('\n') : typeof ex.command === 'string' ? ex.command : '';
-    f.useShell.checked = Boolean(ex.shell);
+    // An argv array becomes one line that splits back into the same argv; a
+    // string command runs through /bin/sh -c, as the daemon does with one.
+    f.command.value = Array.isArray(ex.command) ? joinArgs(ex.command.map(String)) : typeof ex.command === 'string' ? ex.command : '';
+    f.useShell.checked = Boolean(ex.shell) || typeof ex.command === 'string';
+    f.env.value = ex.env && typeof ex.env === 'object' ? Object.entries(ex.env as Record<string, unknown>).map(([k, v]) => `${k}=${v}`).join('\n') : '';
     f.method.value = ex.method || 'GET';
     f.url.value = ex.url || '';
     f.timeout.value = ex.timeout || '';
@@ -160,6 +205,11 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     const rp = (s.retry_policy || {}) as Record<string, any>;
     f.maxAttempts.value = rp.max_attempts ? String(rp.max_attempts) : '';
     f.backoff.value = rp.backoff || '';
+    f.initialInterval.value = rp.initial_interval ?? '';
+    f.maxInterval.value = rp.max_interval ?? '';
+    f.multiplier.value = rp.multiplier !== undefined ? String(rp.multiplier) : '';
+    f.randomization.value = rp.randomization_factor !== undefined ? String(rp.randomization_factor) : '';
+    f.maxElapsed.value = rp.max_elapsed ?? '';
     f.concurrency.value = s.concurrency_policy || '';
     f.misfire.value = s.misfire_policy || '';
     chosenDeps.clear();
@@ -190,9 +240,11 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     const ex: Record<string, any> = oldEx.type === f.exType.value ? { ...oldEx } : {};
     ex.type = f.exType.value;
     if (ex.type === 'shell') {
-      const argv = f.command.value.split('\n').filter((a) => a.length);
-      ex.command = f.useShell.checked && argv.length === 1 ? argv[0] : argv;
+      const line = f.command.value.trim();
+      ex.command = f.useShell.checked ? line : splitArgs(line).argv || [];
       set(ex, 'shell', f.useShell.checked || undefined);
+      const env = envOf(f.env.value).env;
+      set(ex, 'env', env && Object.keys(env).length ? env : undefined);
     }
     if (ex.type === 'http') {
       set(ex, 'method', f.method.value);
@@ -215,6 +267,11 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     const rp: Record<string, any> = { ...(s.retry_policy || {}) };
     set(rp, 'max_attempts', f.maxAttempts.value ? Number(f.maxAttempts.value) : undefined);
     set(rp, 'backoff', f.backoff.value);
+    set(rp, 'initial_interval', f.initialInterval.value.trim());
+    set(rp, 'max_interval', f.maxInterval.value.trim());
+    set(rp, 'multiplier', numberOrText(f.multiplier.value));
+    set(rp, 'randomization_factor', numberOrText(f.randomization.value));
+    set(rp, 'max_elapsed', f.maxElapsed.value.trim());
     set(s, 'retry_policy', Object.keys(rp).length ? rp : undefined);
     set(s, 'concurrency_policy', f.concurrency.value);
     set(s, 'misfire_policy', f.misfire.value);
@@ -283,6 +340,30 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     }
   }, 200);
 
+  // The argv the daemon will run, as the line is typed.
+  const drawArgv = (): boolean => {
+    clear(argvView);
+    const line = f.command.value.trim();
+    if (f.useShell.checked) {
+      argvView.append(h('span', { class: 'muted' }, 'runs '), h('ol', { class: 'argv' }, ['/bin/sh', '-c', line].map((a) => h('li', {}, h('code', {}, a)))));
+      return true;
+    }
+    const r = splitArgs(line);
+    if (r.error !== null) {
+      argvView.append(h('p', { class: 'error', id: 'argv-error' }, `Command line: ${r.error}.`));
+      return false;
+    }
+    argvView.append(h('span', { class: 'muted' }, `argv (${r.argv.length}) `), h('ol', { class: 'argv' }, r.argv.map((a) => h('li', {}, h('code', {}, a)))));
+    const op = shellSyntax(line);
+    if (op) argvView.append(h('p', { class: 'help', id: 'argv-note' }, `“${op}” is passed to the program as it is: tick “through a shell” for pipes, redirections and variables.`));
+    return true;
+  };
+  const checkEnv = (): boolean => {
+    const r = envOf(f.env.value);
+    envError.textContent = r.error || '';
+    return !r.error;
+  };
+
   const sync = () => {
     const t = f.exType.value;
     shellBox.hidden = t !== 'shell';
@@ -292,9 +373,14 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
     atBox.hidden = f.trigger.value !== 'at';
     drawDeps();
     checkCycle();
+    drawArgv();
+    checkEnv();
     runPreview();
   };
   for (const el of [f.exType, f.trigger]) el.addEventListener('change', sync);
+  f.command.addEventListener('input', () => drawArgv());
+  f.useShell.addEventListener('change', () => drawArgv());
+  f.env.addEventListener('input', () => checkEnv());
   for (const el of [f.cron, f.timezone]) el.addEventListener('input', () => runPreview());
   f.depSearch.addEventListener('input', drawDeps);
   f.id.addEventListener('input', () => checkCycle());
@@ -354,6 +440,10 @@ export function editorView(root: HTMLElement, id: string | null): () => void {
       }
     } else {
       if (!checkCycle()) return;
+      if (f.exType.value === 'shell' && (!drawArgv() || !checkEnv())) {
+        saveError.textContent = 'Fix the command line and the environment first.';
+        return;
+      }
       j = fromForm();
     }
     saveBtn.disabled = true;

@@ -7,8 +7,9 @@ import { ApiError, Graph, GraphNode, isUnimplemented, rpc } from './api';
 import { store, stream } from './state';
 import { clear, h, svg } from './dom';
 
-const NODE_W = 190;
-const NODE_H = 46;
+const NODE_W = 200;
+const NODE_H = 60; // three lines: name, id, run state
+const LABEL_CHARS = 25;
 const WHOLE_GRAPH_LIMIT = 400;
 
 type Direction = 'both' | 'upstream' | 'downstream';
@@ -47,6 +48,10 @@ export function localGraph(job: string | null, direction: Direction, depth: numb
   return { nodes, edges };
 }
 
+function cut(text: string): string {
+  return text.length > LABEL_CHARS ? text.slice(0, LABEL_CHARS - 1) + '…' : text;
+}
+
 export function graphView(root: HTMLElement, job: string | null): () => void {
   let alive = true;
   const jobInput = h('input', { id: 'graph-job', list: 'graph-jobs', value: job || '', placeholder: 'whole graph', autocomplete: 'off' });
@@ -55,7 +60,7 @@ export function graphView(root: HTMLElement, job: string | null): () => void {
   const info = h('span', { class: 'muted', role: 'status', 'aria-live': 'polite' });
   const canvas = h('div', { class: 'graph-canvas', id: 'graph-canvas' });
   const legend = h('div', { class: 'legend', 'aria-hidden': 'true' },
-    ['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'RETRYING', 'SKIPPED'].map((s) => h('span', { class: `lg s-${s.toLowerCase()}` }, s)));
+    ['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'UPSTREAM_FAILED', 'RETRYING', 'SKIPPED'].map((s) => h('span', { class: `lg s-${s.toLowerCase()}` }, s)));
   const zoomIn = h('button', { type: 'button', 'aria-label': 'Zoom in', title: 'Zoom in (+)' }, '+');
   const zoomOut = h('button', { type: 'button', 'aria-label': 'Zoom out', title: 'Zoom out (−)' }, '−');
   const fit = h('button', { type: 'button', title: 'Fit to window (0)' }, 'Fit');
@@ -108,7 +113,8 @@ export function graphView(root: HTMLElement, job: string | null): () => void {
       const row = store.jobs.get(n.id);
       el.setAttribute('class', `node s-${(state || 'none').toLowerCase()}${row?.status === 'PAUSED' ? ' paused' : ''}${n.id === job ? ' focus' : ''}`);
       el.setAttribute('data-run-status', state || '');
-      el.setAttribute('aria-label', `${n.name || n.id}: ${state ? `last run ${state}` : 'no runs'}${row?.status === 'PAUSED' ? ', paused' : ''}. Open job.`);
+      const who = n.name && n.name !== n.id ? `${n.name} (${n.id})` : n.id;
+      el.setAttribute('aria-label', `${who}: ${state ? `last run ${state}` : 'no runs'}${row?.status === 'PAUSED' ? ', paused' : ''}. Open job.`);
       const st = el.querySelector('.node-status');
       if (st) st.textContent = state || 'no runs';
     }
@@ -179,13 +185,16 @@ export function graphView(root: HTMLElement, job: string | null): () => void {
     const byId = new Map(g.nodes.map((n) => [n.id, n]));
     for (const c of laid.children || []) {
       const n = byId.get(c.id)!;
-      const label = (n.name || n.id).length > 24 ? (n.name || n.id).slice(0, 23) + '…' : n.name || n.id;
-      const text1 = svg('text', { x: 10, y: 19, class: 'node-name' });
-      text1.textContent = label;
-      const text2 = svg('text', { x: 10, y: 36, class: 'node-status' });
+      // Names need not be unique ("Weekly Report" twice): the id is always shown.
+      const named = Boolean(n.name && n.name !== n.id);
+      const name = svg('text', { x: 12, y: 18, class: 'node-name' });
+      name.textContent = cut(named ? n.name! : n.id);
+      const idText = svg('text', { x: 12, y: 34, class: 'node-id' });
+      idText.textContent = named ? cut(n.id) : '';
+      const status = svg('text', { x: 12, y: 51, class: 'node-status' });
       const el = svg('g', { transform: `translate(${c.x},${c.y})`, tabindex: 0, role: 'link', 'data-job-id': n.id },
-        svg('rect', { width: NODE_W, height: NODE_H, rx: 6 }), svg('rect', { width: 6, height: NODE_H, rx: 2, class: 'stripe' }), text1, text2);
-      el.appendChild(svg('title', {})).textContent = n.id;
+        svg('rect', { width: NODE_W, height: NODE_H, rx: 6 }), svg('rect', { width: 6, height: NODE_H, rx: 2, class: 'stripe' }), name, idText, status);
+      el.appendChild(svg('title', {})).textContent = named ? `${n.name} (${n.id})` : n.id;
       const open = () => { location.hash = `#/jobs/${encodeURIComponent(n.id)}`; };
       el.addEventListener('click', (e) => { if (!moved) open(); e.stopPropagation(); });
       el.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter' || (e as KeyboardEvent).key === ' ') { e.preventDefault(); open(); } });

@@ -2,7 +2,7 @@
 // with virtual scrolling (only the rows on screen exist in the DOM), so 10,000
 // jobs scroll as smoothly as 10.
 import { JobRow, store } from './state';
-import { badge, clear, fmtTime, h, relTime } from './dom';
+import { badge, clear, fmtTime, h, liveTime } from './dom';
 
 const ROW_HEIGHT = 34;
 const OVERSCAN = 8;
@@ -95,10 +95,10 @@ export function jobsView(root: HTMLElement): () => void {
             r.name !== r.id ? h('span', { class: 'muted id' }, r.id) : null),
           h('div', { role: 'cell', class: 'c1' }, badge(r.status)),
           h('div', { role: 'cell', class: 'c2 mono', title: r.timezone }, r.schedule, r.timezone !== 'UTC' ? h('span', { class: 'muted' }, ` ${r.timezone}`) : null),
-          h('div', { role: 'cell', class: 'c3', title: fmtTime(r.next_run_time) }, relTime(r.next_run_time, now)),
+          h('div', { role: 'cell', class: 'c3', title: fmtTime(r.next_run_time) }, liveTime(r.next_run_time, now)),
           h('div', { role: 'cell', class: 'c4 run-cell', 'data-run-status': r.run_status || '' },
             r.run_status ? badge(r.run_status) : h('span', { class: 'muted' }, r.statusKnown ? 'never' : '…'),
-            r.run_at ? h('span', { class: 'muted', title: fmtTime(r.run_at) }, ` ${relTime(r.run_at, now)}`) : null)));
+            r.run_at ? liveTime(r.run_at, now, { class: 'muted run-at' }) : null)));
     }
     if (focusedId) rowsEl.querySelector<HTMLAnchorElement>(`.jrow[data-job-id="${CSS.escape(focusedId)}"] a.job-link`)?.focus({ preventScroll: true });
     store.wantStatus(ids);
@@ -125,7 +125,8 @@ export function jobsView(root: HTMLElement): () => void {
   const onResize = () => draw();
   window.addEventListener('resize', onResize);
   const unsub = store.subscribe(compute);
-  const tick = setInterval(draw, 15000); // keep "in 3m" honest; data itself comes from events
+  // "in 10s" stays honest through the page's one-second ticker (dom.ts
+  // liveTime); the data itself comes from events.
   compute();
-  return () => { unsub(); clearInterval(tick); window.removeEventListener('resize', onResize); };
+  return () => { unsub(); window.removeEventListener('resize', onResize); };
 }

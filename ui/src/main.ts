@@ -3,7 +3,7 @@
 import './style.css';
 import { ApiError, getToken, rpc, setToken, setUnauthorizedHandler } from './api';
 import { StreamState, store, stream } from './state';
-import { clear, h } from './dom';
+import { clear, h, startLiveTimes } from './dom';
 import { jobsView } from './jobs';
 import { detailView } from './detail';
 import { editorView } from './editor';
@@ -34,6 +34,8 @@ function signIn(message = ''): void {
   const form = h('form', { class: 'signin panel', 'aria-labelledby': 'signin-h' },
     h('h1', { id: 'signin-h' }, 'ovsched'),
     h('p', { class: 'muted' }, 'Sign in with an API token (an admin, operator or viewer token). It is kept in this tab only.'),
+    h('p', { class: 'muted', id: 'signin-where' },
+      'The admin token is in the file admin-token of the daemon\'s data folder (data/admin-token after make run, /var/lib/ovsched/admin-token for the system service), unless OVSCHED_ADMIN_TOKEN set one. An admin makes more with ovsched token create.'),
     h('label', { for: 'token' }, 'Token'), input, err,
     h('button', { type: 'submit', class: 'primary', id: 'signin' }, 'Sign in'));
   form.addEventListener('submit', async (e) => {
@@ -107,6 +109,7 @@ function learnRole(): void {
 function start(): void {
   clear(app);
   started = true;
+  startLiveTimes();
   learnRole();
   shell();
   // Subscribe before loading: an event that races the first page is applied

@@ -1,6 +1,6 @@
 // The UI's picture of the daemon: every job (loaded in pages of 1000, then kept
 // current by events), the run state of each, and the event feed.
-import { ApiError, Job, JobStatus, getToken, rpc } from './api';
+import { ApiError, Job, JobStatus, Run, getToken, rpc } from './api';
 
 export interface JobRow {
   id: string;
@@ -33,6 +33,16 @@ export function scheduleText(job: Job): string {
   if (s.at) return `at ${s.at}`;
   if (s.dependencies?.length) return 'after dependencies';
   return 'manual';
+}
+
+// The run a person means by "the job's run": the one in flight, else the last
+// that finished.  A run written ahead of its slot (PENDING, its slot still to
+// come: the daemon records the next run a few seconds early) is the next run,
+// not the last one.
+export function shownRun(s: JobStatus, now = Date.now()): Run | null {
+  const cur = s.current_run;
+  const upcoming = cur && cur.status === 'PENDING' && cur.scheduled_at && Date.parse(cur.scheduled_at) > now;
+  return (upcoming ? null : cur) || s.last_run || null;
 }
 
 export function rowOf(job: Job, old?: JobRow): JobRow {
@@ -161,7 +171,7 @@ class Store {
   applyStatus(s: JobStatus): void {
     const row = this.jobs.get(s.job_id);
     if (!row) return;
-    const run = s.current_run || s.last_run;
+    const run = shownRun(s);
     row.run_status = run?.status ?? null;
     row.run_at = run ? run.finished_at || run.started_at || run.scheduled_at || null : null;
     row.next_run_time = s.next_run_time;
@@ -220,7 +230,7 @@ export const store = new Store();
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'unavailable';
 
-// The WebSocket of SPEC section 6.  After a disconnect it reconnects with
+// The event WebSocket (docs/events.md).  After a disconnect it reconnects with
 // since=<last seq seen>, so no event still in the daemon's log is missed
 // (seq may skip numbers: a tenant-bound token sees only its tenant's events).
 export class EventStream {

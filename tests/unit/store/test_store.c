@@ -1,6 +1,8 @@
 /*
- * test_store - the SQLite store on real files in a fresh folder under /tmp per
- * test: migrations, job CRUD with optimistic versions, listing against a
+ * test_store - the store on both backends: SQLite on real files in a fresh
+ * folder under /tmp per test, and PostgreSQL in a fresh database per test on
+ * a real server (pg_fixture.h); every case that is about the interface runs
+ * on both.  Migrations, job CRUD with optimistic versions, listing against a
  * plainly correct filter-and-sort of the same jobs, the at-most-once slot key,
  * runs, start-up recovery, decisions, group commit, and crashes: a child
  * process killed with SIGKILL while it writes must leave every acknowledged
@@ -27,12 +29,16 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "pg_fixture.h"
 #include "store/internal.h"
 #include "store/store.h"
 #include "test_util.h"
 
 struct fixture {
-    char dir[64];
+    bool pg;       /* PostgreSQL in database DB (URL); else SQLite in DIR */
+    char dir[64];  /* SQLite: the data folder */
+    char db[64];   /* PostgreSQL: the test's database */
+    char url[512]; /* PostgreSQL: its URL */
     struct store *st;
 };
 
@@ -42,14 +48,25 @@ static int remove_entry(const char *path, const struct stat *info, int flag, str
     return remove(path);
 }
 
-static int setup(void **state)
+/* Open the fixture's store, as the daemon would after a restart. */
+static int open_fx(const struct fixture *fx, struct store **ret, char *err, size_t err_size)
+{
+    if (fx->pg)
+        return store_open_postgres(fx->url, 0, ret, err, err_size);
+    return store_open_sqlite(fx->dir, ret, err, err_size);
+}
+
+static int setup_backend(void **state, bool pg)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
+    fx->pg = pg;
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/ovsched-store-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
+    if (pg)
+        pg_fixture_create_db(fx->db, sizeof(fx->db), fx->url, sizeof(fx->url));
     char err[256] = "";
-    int r = store_open_sqlite(fx->dir, &fx->st, err, sizeof(err));
+    int r = open_fx(fx, &fx->st, err, sizeof(err));
     if (r < 0)
         print_error("open: %s\n", err);
     assert_int_equal(r, 0);
@@ -57,11 +74,23 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup(void **state)
+{
+    return setup_backend(state, false);
+}
+
+static int setup_pg(void **state)
+{
+    return setup_backend(state, true);
+}
+
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
     store_close(fx->st);
     nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (fx->pg)
+        pg_fixture_drop_db(fx->db);
     free(fx);
     return 0;
 }
@@ -71,7 +100,7 @@ static void reopen(struct fixture *fx)
     store_close(fx->st);
     fx->st = NULL;
     char err[256] = "";
-    int r = store_open_sqlite(fx->dir, &fx->st, err, sizeof(err));
+    int r = open_fx(fx, &fx->st, err, sizeof(err));
     if (r < 0)
         print_error("reopen: %s\n", err);
     assert_int_equal(r, 0);
@@ -102,16 +131,22 @@ static int64_t raw_int(sqlite3 *db, const char *sql)
     return value;
 }
 
+/* SQL (portable to both backends) on a connection of its own. */
 static int64_t query_int(const struct fixture *fx, const char *sql)
 {
+    if (fx->pg)
+        return pg_fixture_query_int(fx->url, sql);
     sqlite3 *db = raw_open(fx);
     int64_t value = raw_int(db, sql);
     sqlite3_close(db);
     return value;
 }
 
+/* SQLite's integrity_check; a PostgreSQL server checks its own pages. */
 static void assert_integrity(const struct fixture *fx)
 {
+    if (fx->pg)
+        return;
     sqlite3 *db = raw_open(fx);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL), SQLITE_OK);
@@ -826,10 +861,10 @@ static void test_run_update_get_list(void **state)
     assert_int_equal(store_run_list(fx->st, "j", -1, 5, &list, NULL), -EINVAL);
 }
 
-static int crash_child_insert_runs(const char *dir)
+static int crash_child_insert_runs(const struct fixture *fx)
 {
     struct store *st = NULL;
-    if (store_open_sqlite(dir, &st, NULL, 0) < 0)
+    if (open_fx(fx, &st, NULL, 0) < 0)
         return 1;
     static const char *const statuses[] = {"RUNNING",   "PENDING", "RETRYING",
                                            "COMPLETED", "WAITING", "RUNNING"};
@@ -883,7 +918,7 @@ static void test_mark_interrupted_after_crash(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0)
-        _exit(crash_child_insert_runs(fx->dir));
+        _exit(crash_child_insert_runs(fx));
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -976,7 +1011,8 @@ static void test_live_runs_follow_writes(void **state)
     assert_int_equal(ids[1], 2);
     assert_int_equal(ids[2], 3);
     assert_int_equal(ids[3], 4);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs_live"), 0);
+    if (!fx->pg) /* PostgreSQL keeps live runs in a partial index, not a table */
+        assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs_live"), 0);
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM runs WHERE status = 'INTERRUPTED'"), 3);
 }
 
@@ -1401,10 +1437,10 @@ enum { KILL_BATCH = 50 };
  * opens one transaction that never commits, writes 0 to FD once the
  * transaction is larger than the page cache (so SQLite spills uncommitted
  * pages into the WAL), and goes on inserting until it is killed. */
-static void kill_child(const char *dir, int fd, int commits, bool endless)
+static void kill_child(const struct fixture *fx, int fd, int commits, bool endless)
 {
     struct store *st = NULL;
-    if (store_open_sqlite(dir, &st, NULL, 0) < 0)
+    if (open_fx(fx, &st, NULL, 0) < 0)
         _exit(2);
     uint64_t next = 0;
     if (store_run_max_id(st, &next, NULL) < 0)
@@ -1464,7 +1500,7 @@ static void test_sigkill_keeps_committed_rows(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             close(fds[0]);
-            kill_child(fx->dir, fds[1], commits, endless);
+            kill_child(fx, fds[1], commits, endless);
             _exit(1);
         }
         close(fds[1]);
@@ -1501,7 +1537,7 @@ static void test_sigkill_keeps_committed_rows(void **state)
         reopen(fx);
         assert_integrity(fx);
         int64_t count = query_int(fx, "SELECT COUNT(*) FROM runs");
-        int64_t max = query_int(fx, "SELECT IFNULL(MAX(id), 0) FROM runs");
+        int64_t max = query_int(fx, "SELECT COALESCE(MAX(id), 0) FROM runs");
         /* Every acknowledged run is there, ids without holes, and at most one
          * more whole unacknowledged commit (the one the kill raced with): one
          * autocommit insert or a batch, never part of one. */
@@ -1512,10 +1548,10 @@ static void test_sigkill_keeps_committed_rows(void **state)
             assert_int_equal(extra, 0);
         else if (extra != 0 && extra != 1 && extra != KILL_BATCH)
             fail_msg("%llu rows beyond the last acknowledged commit", (unsigned long long)extra);
-        print_message("# round %d (%s): %llu acknowledged, %llu more, WAL %lld KiB at the kill\n",
+        print_message("# round %d (%s): %llu acknowledged, %llu more, WAL %lld KiB at the kill%s\n",
                       round, endless ? "uncommitted transaction" : "commits",
                       (unsigned long long)acked, (unsigned long long)extra,
-                      (long long)wal_size / 1024);
+                      (long long)wal_size / 1024, fx->pg ? " (SQLite's; n/a)" : "");
         acked = (uint64_t)max;
         struct store_run run;
         assert_int_equal(store_run_get(fx->st, acked, &run, NULL), 0);
@@ -1628,34 +1664,94 @@ static void test_corrupt_file_gives_errors(void **state)
     print_message("# corrupt file: %d reads failed with -EIO\n", failures);
 }
 
+/* Every int64 the store keeps comes back exact, to the extremes (no
+ * double on the way, no 32-bit column). */
+static void test_int64_extremes(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_job job = {.id = "x",
+                            .campaign_id = INT64_MAX,
+                            .status = "ACTIVE",
+                            .json = "{}",
+                            .created_at_ms = INT64_MIN + 1};
+    assert_int_equal(store_job_create(fx->st, &job, NULL), 0);
+    struct store_job got;
+    assert_int_equal(store_job_get(fx->st, "x", &got, NULL), 0);
+    assert_true(got.campaign_id == INT64_MAX && got.created_at_ms == INT64_MIN + 1);
+    store_job_release(&got);
+    struct store_run run = scheduled_run((uint64_t)INT64_MAX, "x", INT64_MIN, "COMPLETED");
+    run.started_at_ms = INT64_MAX;
+    run.finished_at_ms = INT64_MAX - 1;
+    run.has_exit_code = true;
+    run.exit_code = INT32_MIN;
+    run.attempt = INT32_MAX;
+    assert_int_equal(store_run_insert(fx->st, &run, NULL, NULL), 0);
+    struct store_run back;
+    assert_int_equal(store_run_get(fx->st, (uint64_t)INT64_MAX, &back, NULL), 0);
+    assert_run_equal(&back, &run);
+    store_run_release(&back);
+    uint64_t max = 0;
+    assert_int_equal(store_run_max_id(fx->st, &max, NULL), 0);
+    assert_true(max == (uint64_t)INT64_MAX);
+    struct store_decision d = {.job_id = "x",
+                               .kind = "k",
+                               .first_slot_ms = INT64_MIN,
+                               .last_slot_ms = INT64_MAX,
+                               .count = INT64_MAX,
+                               .run_id = (uint64_t)INT64_MAX,
+                               .at_ms = INT64_MIN};
+    assert_int_equal(store_decision_insert(fx->st, &d, NULL, NULL), 0);
+    struct store_decision_list list;
+    assert_int_equal(store_decision_list(fx->st, "x", -1, &list, NULL), 0);
+    assert_int_equal(list.count, 1);
+    assert_true(list.items[0].first_slot_ms == INT64_MIN &&
+                list.items[0].last_slot_ms == INT64_MAX && list.items[0].count == INT64_MAX &&
+                list.items[0].run_id == (uint64_t)INT64_MAX && list.items[0].at_ms == INT64_MIN);
+    store_decision_list_release(&list);
+    int64_t slot = 0;
+    assert_int_equal(store_job_last_slot(fx->st, "x", &slot, NULL), 0);
+    assert_true(slot == INT64_MAX);
+    int64_t mark = 0;
+    assert_int_equal(store_launch_mark_set(fx->st, INT64_MAX, NULL), 0);
+    assert_int_equal(store_launch_mark_get(fx->st, &mark, NULL), 0);
+    assert_true(mark == INT64_MAX);
+}
+
+/* The cases about the interface, run on each backend. */
+#define BOTH_BACKENDS(setup_fn)                                                                    \
+    cmocka_unit_test_setup_teardown(test_job_crud, setup_fn, teardown),                            \
+        cmocka_unit_test_setup_teardown(test_job_list_against_model, setup_fn, teardown),          \
+        cmocka_unit_test_setup_teardown(test_job_foreach, setup_fn, teardown),                     \
+        cmocka_unit_test_setup_teardown(test_job_digest, setup_fn, teardown),                      \
+        cmocka_unit_test_setup_teardown(test_job_list_labels, setup_fn, teardown),                 \
+        cmocka_unit_test_setup_teardown(test_release_unstarted, setup_fn, teardown),               \
+        cmocka_unit_test_setup_teardown(test_launch_mark, setup_fn, teardown),                     \
+        cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup_fn, teardown),           \
+        cmocka_unit_test_setup_teardown(test_run_update_get_list, setup_fn, teardown),             \
+        cmocka_unit_test_setup_teardown(test_mark_interrupted_after_crash, setup_fn, teardown),    \
+        cmocka_unit_test_setup_teardown(test_live_runs_follow_writes, setup_fn, teardown),         \
+        cmocka_unit_test_setup_teardown(test_run_max_id_never_goes_back, setup_fn, teardown),      \
+        cmocka_unit_test_setup_teardown(test_last_slot, setup_fn, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_decisions, setup_fn, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_batch_of_10000_runs, setup_fn, teardown),             \
+        cmocka_unit_test_setup_teardown(test_data_survives_reopen, setup_fn, teardown),            \
+        cmocka_unit_test_setup_teardown(test_sigkill_keeps_committed_rows, setup_fn, teardown),    \
+        cmocka_unit_test_setup_teardown(test_int64_extremes, setup_fn, teardown)
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test_setup_teardown(test_open_fresh_nested_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_files_are_owner_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_journal_mode_and_pragmas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_upgrades_schema_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_bad_arguments_and_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_job_crud, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_job_list_against_model, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_job_foreach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_job_digest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_job_list_labels, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_unstarted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_launch_mark, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_slot_at_most_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_update_get_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mark_interrupted_after_crash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_live_runs_follow_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_max_id_never_goes_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last_slot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_of_10000_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_data_survives_reopen, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigkill_keeps_committed_rows, setup, teardown),
+        BOTH_BACKENDS(setup),
         cmocka_unit_test_setup_teardown(test_locked_database_gives_ebusy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_file_gives_errors, setup, teardown),
     };
-    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+    const struct CMUnitTest postgres_tests[] = {BOTH_BACKENDS(setup_pg)};
+    int failed = cmocka_run_group_tests_name("store/sqlite", sqlite_tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("store/postgres", postgres_tests, NULL, NULL);
 }

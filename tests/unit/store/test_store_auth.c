@@ -1,7 +1,7 @@
 /*
- * test_store_auth - the store's tokens and audit log on a real SQLite file:
- * token create/get/list/revoke (revocation keeps its first time), duplicate
- * ids, the hash stored as given; audit entries with every filter and paging
+ * test_store_auth - the store's tokens and audit log on a real SQLite file and on a real PostgreSQL
+ * server (a fresh database per case): token create/get/list/revoke (revocation keeps its first
+ * time), duplicate ids, the hash stored as given; audit entries with every filter and paging
  * against the same entries filtered plainly; and an audit entry written in a
  * rolled-back batch leaving nothing, as the API's mutation transactions rely
  * on.
@@ -15,13 +15,18 @@
 #include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "pg_fixture.h"
 #include "store/store.h"
 
 struct fixture {
+    bool pg; /* PostgreSQL in database DB; else SQLite in DIR */
     char dir[64];
+    char db[64];
+    char url[512];
     struct store *st;
 };
 
@@ -31,14 +36,31 @@ static int remove_entry(const char *path, const struct stat *info, int flag, str
     return remove(path);
 }
 
-static int setup(void **state)
+static int setup_backend(void **state, bool pg)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    fx->pg = pg;
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/ovsched-sauth-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
-    assert_int_equal(store_open_sqlite(fx->dir, &fx->st, NULL, 0), 0);
+    if (pg) {
+        pg_fixture_create_db(fx->db, sizeof(fx->db), fx->url, sizeof(fx->url));
+        assert_int_equal(store_open_postgres(fx->url, 0, &fx->st, NULL, 0), 0);
+    } else {
+        assert_int_equal(store_open_sqlite(fx->dir, &fx->st, NULL, 0), 0);
+    }
     *state = fx;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_backend(state, false);
+}
+
+static int setup_pg(void **state)
+{
+    return setup_backend(state, true);
 }
 
 static int teardown(void **state)
@@ -46,6 +68,8 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     store_close(fx->st);
     nftw(fx->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    if (fx->pg)
+        pg_fixture_drop_db(fx->db);
     free(fx);
     return 0;
 }
@@ -232,5 +256,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_its_batch, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest pg_tests[] = {
+        cmocka_unit_test_setup_teardown(test_tokens, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_filters, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_its_batch, setup_pg, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("test_store_auth/sqlite", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("test_store_auth/postgres", pg_tests, NULL, NULL);
 }

@@ -1,12 +1,13 @@
 /*
  * test_store_patterns - the store's patterns, idempotency keys, run contexts
- * and runs by correlation id, on a real SQLite file: revisions, the Nexus
- * status written only for the revision it belongs to, one claim per key,
- * pruning by age, contexts that go with their runs, and a flow's runs in order.
+ * and runs by correlation id, on a real SQLite file and on a real PostgreSQL server (a fresh
+ * database per case): revisions, the Nexus status written only for the revision it belongs to, one
+ * claim per key, pruning by age, contexts that go with their runs, and a flow's runs in order.
  */
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "pg_fixture.h"
 #include "store/store.h"
 
 struct fixture {
+    bool pg; /* PostgreSQL in database DB; else SQLite in DIR */
     char dir[64];
+    char db[64];
+    char url[512];
     struct store *st;
 };
 
@@ -27,14 +32,31 @@ static int remove_entry(const char *path, const struct stat *info, int flag, str
     return remove(path);
 }
 
-static int setup(void **state)
+static int setup_backend(void **state, bool pg)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    fx->pg = pg;
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/ovsched-pstore-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
-    assert_int_equal(store_open_sqlite(fx->dir, &fx->st, NULL, 0), 0);
+    if (pg) {
+        pg_fixture_create_db(fx->db, sizeof(fx->db), fx->url, sizeof(fx->url));
+        assert_int_equal(store_open_postgres(fx->url, 0, &fx->st, NULL, 0), 0);
+    } else {
+        assert_int_equal(store_open_sqlite(fx->dir, &fx->st, NULL, 0), 0);
+    }
     *state = fx;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_backend(state, false);
+}
+
+static int setup_pg(void **state)
+{
+    return setup_backend(state, true);
 }
 
 static int teardown(void **state)
@@ -42,6 +64,8 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     store_close(fx->st);
     nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (fx->pg)
+        pg_fixture_drop_db(fx->db);
     free(fx);
     return 0;
 }
@@ -167,5 +191,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contexts_and_flows, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest pg_tests[] = {
+        cmocka_unit_test_setup_teardown(test_pattern_revisions_and_status, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_keys, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_contexts_and_flows, setup_pg, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("test_store_patterns/sqlite", tests, NULL, NULL);
+    return failed +
+           cmocka_run_group_tests_name("test_store_patterns/postgres", pg_tests, NULL, NULL);
 }
